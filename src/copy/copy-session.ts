@@ -1,0 +1,107 @@
+// Feeds encoded segments to the connection: one COPY per run of rows with the same table and
+// columns, switching COPY only when a segment needs other columns. Knows which input position
+// each line of the current COPY came from, so a database error can name the failing row.
+import type { SqlEntityManager } from '@mikro-orm/postgresql';
+import type { Submittable } from '../adapters/mikro-orm.js';
+import type { RowShape } from '../encoding/csv-row.js';
+import { annotateDatabaseError, copyLineOf } from '../errors.js';
+import type { EntityPlan } from '../plan/entity-plan.js';
+import { CopyIn } from './copy-in.js';
+import type { Segment } from './segment.js';
+
+interface CurrentCopy {
+  plan: EntityPlan;
+  shape: RowShape;
+  copy: CopyIn;
+  /** Input positions of the lines sent so far, as runs: [firstPosition, length, ...]. */
+  positions: number[];
+}
+
+export class CopySession {
+  readonly #em: SqlEntityManager;
+  readonly #submit: (query: Submittable) => void;
+  #current: CurrentCopy | undefined;
+  /** Rows PostgreSQL reported per entity class name. */
+  readonly byEntity: Record<string, number> = {};
+
+  constructor(em: SqlEntityManager, submit: (query: Submittable) => void) {
+    this.#em = em;
+    this.#submit = submit;
+  }
+
+  /** Sends one segment, continuing the current COPY when table and columns match. */
+  async send(segment: Segment): Promise<void> {
+    const current = this.#current;
+    if (!current || current.plan !== segment.encoder.plan || current.shape !== segment.shape) {
+      await this.#endCurrent();
+      this.#start(segment);
+    }
+    const target = this.#current!;
+    appendRuns(target.positions, segment.positions);
+    await this.#guard(target, () => target.copy.write(Buffer.from(segment.text, 'utf8')));
+  }
+
+  /** Ends the last COPY. */
+  async finish(): Promise<void> {
+    await this.#endCurrent();
+  }
+
+  /** Cancels the COPY in flight, if any, and waits until the connection is free again. */
+  async abort(reason: Error): Promise<void> {
+    const current = this.#current;
+    this.#current = undefined;
+    await current?.copy.abort(reason);
+  }
+
+  #start(segment: Segment): void {
+    const { plan } = segment.encoder;
+    const columns = segment.encoder.columnsOf(segment.shape);
+    // identifiers come from metadata and are quoted by the platform; no data reaches this SQL
+    const sql = `copy ${plan.table} (${columns.join(', ')}) from stdin with (format csv)`;
+    this.#current = { plan, shape: segment.shape, copy: CopyIn.start(sql, this.#submit), positions: [] };
+  }
+
+  async #endCurrent(): Promise<void> {
+    const current = this.#current;
+    if (!current) return;
+    const rows = await this.#guard(current, () => current.copy.end());
+    this.#current = undefined;
+    const name = current.plan.entityName;
+    this.byEntity[name] = (this.byEntity[name] ?? 0) + rows;
+  }
+
+  /** Runs a step of the COPY; a failure from the server becomes MikroORM's exception, naming the row. */
+  async #guard<T>(current: CurrentCopy, step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (e) {
+      if (e !== current.copy.error) throw e;
+      this.#current = undefined;
+      const line = copyLineOf(e);
+      const converted = this.#em.getDriver().convertException(e as Error);
+      throw annotateDatabaseError(converted, {
+        entity: current.plan.entityName,
+        line,
+        position: line === undefined ? undefined : positionOfLine(current.positions, line),
+      });
+    }
+  }
+}
+
+function appendRuns(into: number[], runs: readonly number[]): void {
+  for (let i = 0; i < runs.length; i += 2) {
+    const last = into.length - 2;
+    if (last >= 0 && into[last] + into[last + 1] === runs[i]) into[last + 1] += runs[i + 1];
+    else into.push(runs[i], runs[i + 1]);
+  }
+}
+
+/** Input position of the 1-based `line` of a COPY. */
+function positionOfLine(runs: readonly number[], line: number): number | undefined {
+  let remaining = line - 1;
+  for (let i = 0; i < runs.length; i += 2) {
+    if (remaining < runs[i + 1]) return runs[i] + remaining;
+    remaining -= runs[i + 1];
+  }
+  return undefined;
+}

@@ -1,0 +1,115 @@
+// One payload → one line of COPY's CSV format. Text is always quoted, because in COPY's CSV an
+// unquoted empty field is NULL and a quoted one is the empty string; NULL is an empty field.
+import { Utils, type Dictionary, type Platform } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/postgresql';
+import { CopyPersistError } from '../errors.js';
+import type { ColumnGroup, EntityPlan } from '../plan/entity-plan.js';
+import { ValueError, columnTraits, toPgText, type ColumnTraits } from './pg-text.js';
+
+/** Which column groups a row fills: a bitmask, or a string of `0`/`1` past 30 groups. */
+export type RowShape = number | string;
+
+/** Encodes payloads of one entity class into CSV lines. */
+export class CsvRowEncoder {
+  readonly plan: EntityPlan;
+  readonly #platform: Platform;
+  readonly #mapDataToFieldNames: (data: Dictionary, stringifyJsonArrays: boolean, properties?: Dictionary, convertCustomTypes?: boolean) => Dictionary;
+  readonly #traits: ColumnTraits[][];
+
+  constructor(em: SqlEntityManager, plan: EntityPlan) {
+    this.plan = plan;
+    this.#platform = em.getPlatform();
+    const driver = em.getDriver();
+    this.#mapDataToFieldNames = driver.mapDataToFieldNames.bind(driver);
+    this.#traits = plan.groups.map(g => g.fields.map((_, i) => columnTraits(g.prop.columnTypes?.[i])));
+  }
+
+  /**
+   * The shape of a payload: flush leaves an `undefined` property out of its INSERT so the
+   * database default applies, so COPY must leave that column out too.
+   */
+  shapeOf(data: Dictionary): RowShape {
+    const groups = this.plan.groups;
+    if (groups.length <= 30) {
+      let mask = 0;
+      for (let i = 0; i < groups.length; i++) {
+        if (data[groups[i].prop.name] !== undefined) mask |= 1 << i;
+      }
+      return mask;
+    }
+    let key = '';
+    for (const group of groups) key += data[group.prop.name] !== undefined ? '1' : '0';
+    return key;
+  }
+
+  /** Quoted column list of a shape, for the COPY statement. */
+  columnsOf(shape: RowShape): string[] {
+    return this.plan.groups.filter((_, i) => isInShape(shape, i)).flatMap(g => g.quotedFields);
+  }
+
+  /** Appends nothing; returns the CSV line (with its newline) for `data` in `shape`. */
+  encode(data: Dictionary, shape: RowShape, position: number): string {
+    const groups = this.plan.groups;
+    let line = '';
+    let first = true;
+    for (let i = 0; i < groups.length; i++) {
+      if (!isInShape(shape, i)) continue;
+      const group = groups[i];
+      try {
+        const values = this.#columnValues(group, data[group.prop.name]);
+        for (let c = 0; c < values.length; c++) {
+          if (!first) line += ',';
+          first = false;
+          line += csvField(toPgText(values[c], this.#platform, this.#traits[i][c]));
+        }
+      } catch (e) {
+        throw this.#describe(e, group, position);
+      }
+    }
+    return line + '\n';
+  }
+
+  /** The value(s) flush's `nativeInsertMany` binds for one property of the payload. */
+  #columnValues(group: ColumnGroup, raw: unknown): unknown[] {
+    const prop = group.prop;
+    // nativeInsertMany: `rowValue ?? prop.default` unless the property is nullable
+    const value = raw === null && !prop.nullable && prop.default != null ? prop.default : raw;
+    switch (group.kind) {
+      case 'single':
+        return [value];
+      case 'composite': {
+        if (value == null) return group.fields.map(() => null);
+        let parts = Utils.asArray(value) as unknown[];
+        if (parts.length !== group.fields.length && parts.some(Array.isArray)) parts = Utils.flatten(parts as unknown[][], true);
+        if (parts.length !== group.fields.length) {
+          throw new ValueError('UNSUPPORTED_PROPERTY', `a composite key of ${parts.length} values for ${group.fields.length} columns`);
+        }
+        return parts;
+      }
+      case 'embedded-object': {
+        if (value == null) return [value];
+        const embeddedProps = prop.embeddedProps as Dictionary;
+        if (prop.array && Array.isArray(value)) {
+          const items = value.map(item => this.#mapDataToFieldNames(item as Dictionary, false, embeddedProps, false));
+          return [JSON.stringify(items)];
+        }
+        return [JSON.stringify(this.#mapDataToFieldNames(value as Dictionary, false, embeddedProps, false))];
+      }
+    }
+  }
+
+  #describe(error: unknown, group: ColumnGroup, position: number): unknown {
+    if (!(error instanceof ValueError)) return error;
+    return new CopyPersistError(error.code, error.message, { entity: this.plan.entityName, property: group.label, position });
+  }
+}
+
+function isInShape(shape: RowShape, index: number): boolean {
+  return typeof shape === 'number' ? (shape & (1 << index)) !== 0 : shape[index] === '1';
+}
+
+/** A CSV field: NULL is empty, everything else is quoted with inner quotes doubled. */
+export function csvField(text: string | null): string {
+  if (text === null) return '';
+  return text.indexOf('"') === -1 ? `"${text}"` : `"${text.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,85 @@
+// A JavaScript value of MikroORM's insert payload → the text PostgreSQL reads for it. Mirrors how
+// MikroORM inlines parameters into its INSERT (`Platform.quoteValue` / `escape`), minus the SQL
+// quoting, so COPY and flush hand PostgreSQL's input functions the same text.
+import { JsonProperty, Utils, type Platform } from '@mikro-orm/core';
+import { isRawSql } from '../adapters/mikro-orm.js';
+
+/** Thrown for a value that has no exact text form; the caller adds entity, property and position. */
+export class ValueError extends Error {
+  constructor(readonly code: 'NUL_CHARACTER' | 'INVALID_VALUE' | 'UNSUPPORTED_PROPERTY', message: string) {
+    super(message);
+  }
+}
+
+const INTEGER_COLUMN = /^(smallint|integer|int|bigint|int2|int4|int8|smallserial|serial|bigserial)\b/i;
+const JSONB_NUL_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\u0000/;
+
+/** Column facts the conversion depends on, read once from the property. */
+export interface ColumnTraits {
+  integer: boolean;
+  jsonb: boolean;
+}
+
+export function columnTraits(columnType: string | undefined): ColumnTraits {
+  const type = columnType ?? '';
+  return { integer: INTEGER_COLUMN.test(type), jsonb: /^jsonb\b/i.test(type) };
+}
+
+/**
+ * Returns the text form of `value`, or `null` for SQL NULL.
+ * Strings keep their content; the CSV layer quotes them.
+ */
+export function toPgText(value: unknown, platform: Platform, traits: ColumnTraits): string | null {
+  switch (typeof value) {
+    case 'undefined':
+      return null;
+    case 'string':
+      if (value.indexOf('\0') !== -1) throw new ValueError('NUL_CHARACTER', 'text holds a NUL character (U+0000), which PostgreSQL cannot store');
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) throw new ValueError('INVALID_VALUE', `${value} has no SQL literal; flush cannot write it either`);
+      // flush sends `1.5` as a numeric literal that PostgreSQL rounds into an integer column; COPY
+      // would reject the text, so refuse rather than differ
+      if (traits.integer && !Number.isInteger(value)) throw new ValueError('INVALID_VALUE', `${value} is not an integer, but the column is`);
+      return String(value);
+    case 'bigint':
+      return value.toString();
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object':
+      return objectToText(value, platform, traits);
+    default:
+      throw new ValueError('INVALID_VALUE', `a ${typeof value} has no PostgreSQL form`);
+  }
+}
+
+function objectToText(value: object | null, platform: Platform, traits: ColumnTraits): string | null {
+  if (value === null) return null;
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw new ValueError('INVALID_VALUE', 'invalid Date');
+    return (platform as Platform & { formatDate(date: Date): string }).formatDate(value);
+  }
+  if (ArrayBuffer.isView(value)) {
+    return `\\x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}`;
+  }
+  if (isRawSql(value)) {
+    throw new ValueError('UNSUPPORTED_PROPERTY', 'the value is a raw SQL fragment, which COPY cannot evaluate');
+  }
+  if (Array.isArray(value) && !isJsonTagged(value)) {
+    // flush would inline the elements as a comma-separated list, which only an `IN (...)` accepts
+    throw new ValueError('UNSUPPORTED_PROPERTY', 'a bare array value; map the property with an array or json type');
+  }
+  if (Utils.isPlainObject(value) || isJsonTagged(value)) {
+    const json = JSON.stringify(value);
+    if (traits.jsonb && JSONB_NUL_ESCAPE.test(json)) {
+      throw new ValueError('NUL_CHARACTER', 'JSON holds \\u0000, which jsonb cannot store');
+    }
+    return json;
+  }
+  return String(value);
+}
+
+/** MikroORM tags embeddable copies that must be stored as JSON, arrays included. */
+function isJsonTagged(value: object): boolean {
+  return (value as Record<symbol, unknown>)[JsonProperty] === true;
+}

@@ -1,0 +1,5 @@
+export { CopyEntityManager } from './copy-entity-manager.js';
+export { copyPersist } from './copy-persist.js';
+export type { CopySource } from './input/read-chunks.js';
+export type { CopyPersistOptions, CopyPersistResult, CopyProgress } from './options.js';
+export { CopyPersistError, type CopyErrorCode, type CopyErrorContext, type CopyDatabaseErrorContext } from './errors.js';

@@ -1,0 +1,176 @@
+// Metadata → which columns a row of an entity can fill, how each is read from MikroORM's insert
+// payload, and which checks flush would run first. Built once per entity class and EntityManager
+// configuration, then reused for every row.
+import { ReferenceKind, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/postgresql';
+import { CopyPersistError } from '../errors.js';
+import { propsValidatedOnInsert } from '../adapters/mikro-orm.js';
+
+/** How a property's payload value becomes column values. */
+export type ColumnKind =
+  /** One column; the payload holds its value. */
+  | 'single'
+  /** Several columns (composite foreign key); the payload holds an array of values. */
+  | 'composite'
+  /** One JSON column holding an embeddable object (or an array of them). */
+  | 'embedded-object';
+
+/** One property of the insert payload and the column(s) it fills. */
+export interface ColumnGroup {
+  prop: EntityProperty;
+  kind: ColumnKind;
+  /** Column names, as MikroORM's naming strategy and `fieldName` made them. */
+  fields: string[];
+  /** Column names quoted by the platform, for the COPY column list. */
+  quotedFields: string[];
+  /** Name used in error messages (`address.street` for an inline embedded property). */
+  label: string;
+}
+
+/** Everything needed to turn instances of one entity class into COPY rows. */
+export interface EntityPlan {
+  meta: EntityMetadata;
+  /** Entity class name, as reported in results and errors. */
+  entityName: string;
+  /** Quoted, schema-qualified table (the root's table for single-table inheritance). */
+  table: string;
+  /** Every property that can appear in the insert payload, in column order. */
+  groups: ColumnGroup[];
+  /** Properties whose `onCreate` or `default` flush applies before inserting (recursing into embeddables). */
+  initializerProps: EntityProperty[];
+  /** Properties flush's `validateRequired` checks (empty when that option is off). */
+  requiredProps: EntityProperty[];
+  /** Properties whose runtime type MikroORM 7 checks (`validateEntity`). */
+  validatedProps: EntityProperty[];
+  /** Owning to-one relations: their targets must already have a primary key. */
+  toOneProps: EntityProperty[];
+  /** Dependency rank: entities referenced by to-one relations come first. */
+  rank: number;
+}
+
+const REJECTED_INHERITANCE = new Set(['tpt']);
+
+/** Builds (or returns the cached) plan of an entity class. */
+export function planFor(em: SqlEntityManager, meta: EntityMetadata, cache: Map<EntityMetadata, EntityPlan>): EntityPlan {
+  const cached = cache.get(meta);
+  if (cached) return cached;
+  const plan = buildPlan(em, meta);
+  cache.set(meta, plan);
+  return plan;
+}
+
+function buildPlan(em: SqlEntityManager, meta: EntityMetadata): EntityPlan {
+  const entityName = meta.className;
+  const unsupported = (property: string | undefined, why: string) =>
+    new CopyPersistError('UNSUPPORTED_PROPERTY', `copyPersist cannot write ${why}`, { entity: entityName, property });
+
+  if (meta.embeddable || meta.virtual || meta.expression) {
+    throw new CopyPersistError('UNREGISTERED_ENTITY', 'not a table-backed entity (embeddable or virtual)', { entity: entityName });
+  }
+  if (meta.readonly) throw unsupported(undefined, 'a readonly entity (flush never inserts it)');
+  const inheritance = (meta as EntityMetadata & { inheritanceType?: string }).inheritanceType;
+  if (inheritance && REJECTED_INHERITANCE.has(inheritance)) throw unsupported(undefined, 'table-per-type inheritance (rows span several tables)');
+
+  const driver = em.getDriver();
+  const platform = em.getPlatform();
+  const root = meta.root;
+  const schema = driver.getSchemaName(root, { schema: root.schema });
+  const table = schema && schema !== platform.getDefaultSchemaName()
+    ? `${platform.quoteIdentifier(schema)}.${platform.quoteIdentifier(root.tableName)}`
+    : platform.quoteIdentifier(root.tableName);
+
+  const groups: ColumnGroup[] = [];
+  for (const prop of root.props) {
+    if (!isInsertable(root, prop)) continue;
+    const label = prop.embedded ? prop.embedded.join('.') : prop.name;
+    const extended = prop as EntityProperty & { stiFieldNames?: string[]; polymorphic?: boolean; targetKey?: string };
+    if (prop.customType?.convertToDatabaseValueSQL) {
+      throw unsupported(label, `a custom type converted inside SQL (${prop.customType.constructor.name}.convertToDatabaseValueSQL); COPY cannot evaluate SQL`);
+    }
+    if (extended.stiFieldNames) throw unsupported(label, 'an STI property stored in different columns per subtype');
+    if (extended.polymorphic) throw unsupported(label, 'a polymorphic relation');
+    if (extended.targetKey) throw unsupported(label, 'a relation that references a non-primary key (targetKey)');
+    const kind: ColumnKind = prop.kind === ReferenceKind.EMBEDDED ? 'embedded-object' : prop.fieldNames.length > 1 ? 'composite' : 'single';
+    groups.push({ prop, kind, label, fields: prop.fieldNames, quotedFields: prop.fieldNames.map(f => platform.quoteIdentifier(f)) });
+  }
+
+  const validateRequired = em.config.get('validateRequired') !== false;
+  const plan: EntityPlan = {
+    meta,
+    entityName,
+    table,
+    groups,
+    initializerProps: meta.hydrateProps.filter(p => p.onCreate || p.default != null || p.kind === ReferenceKind.EMBEDDED),
+    requiredProps: validateRequired ? meta.props.filter(p => isRequired(meta, p)) : [],
+    validatedProps: propsValidatedOnInsert(meta),
+    toOneProps: meta.relations.filter(p => isOwningToOne(p) && !p.mapToPk),
+    rank: 0,
+  };
+  plan.rank = rankOf(meta, new Set());
+  return plan;
+}
+
+/** Would this property be a key of the payload flush inserts? */
+function isInsertable(root: EntityMetadata, prop: EntityProperty): boolean {
+  if (prop.persist === false || prop.formula || (prop as EntityProperty & { generated?: unknown }).generated) return false;
+  if (prop.embedded) {
+    // a property of an inline embeddable is its own column; one of an object embeddable lives in the JSON
+    const parent = root.properties[prop.embedded[0]];
+    return !!parent && !parent.object && !isInsideObjectEmbeddable(root, parent);
+  }
+  switch (prop.kind) {
+    case ReferenceKind.SCALAR:
+      return true;
+    case ReferenceKind.EMBEDDED:
+      return !!prop.object;
+    case ReferenceKind.MANY_TO_ONE:
+    case ReferenceKind.ONE_TO_ONE:
+      return isOwningToOne(prop);
+    default:
+      return false;
+  }
+}
+
+function isInsideObjectEmbeddable(root: EntityMetadata, prop: EntityProperty): boolean {
+  for (let p: EntityProperty | undefined = prop; p?.embedded; p = root.properties[p.embedded[0]]) {
+    if (root.properties[p.embedded[0]]?.object) return true;
+  }
+  return false;
+}
+
+function isOwningToOne(prop: EntityProperty): boolean {
+  return prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && !!prop.owner);
+}
+
+/** The same test as MikroORM's `ChangeSetPersister.validateRequired`. */
+function isRequired(meta: EntityMetadata, prop: EntityProperty): boolean {
+  return (
+    !prop.nullable &&
+    !prop.autoincrement &&
+    !prop.default &&
+    !prop.defaultRaw &&
+    !prop.onCreate &&
+    !(prop as EntityProperty & { generated?: unknown }).generated &&
+    !prop.embedded &&
+    prop.kind !== ReferenceKind.ONE_TO_MANY &&
+    prop.kind !== ReferenceKind.MANY_TO_MANY &&
+    !(prop.kind === ReferenceKind.EMBEDDED && prop.targetMeta?.props.every(p => p.formula || p.persist === false || p.primary)) &&
+    prop.name !== meta.root.discriminatorColumn &&
+    prop.type !== 'ObjectId' &&
+    prop.persist !== false
+  );
+}
+
+/** Entities are written in increasing rank, so rows that others reference arrive first. */
+function rankOf(meta: EntityMetadata, visiting: Set<EntityMetadata>): number {
+  // a cycle counts as rank 0 from where it closes; flush needs an extra UPDATE there too
+  if (visiting.has(meta.root)) return 0;
+  visiting.add(meta.root);
+  let rank = 0;
+  for (const prop of meta.relations) {
+    if (!isOwningToOne(prop) || !prop.targetMeta || prop.targetMeta.root === meta.root) continue;
+    rank = Math.max(rank, rankOf(prop.targetMeta, visiting) + 1);
+  }
+  visiting.delete(meta.root);
+  return rank;
+}

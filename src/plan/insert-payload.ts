@@ -1,0 +1,70 @@
+// What flush computes for a new entity before it builds its INSERT: property initializers and
+// `onCreate`, the required and type checks, then MikroORM's own snapshot of the entity
+// (`EntityComparator.prepareEntity`), which already converts custom types, flattens inline
+// embeddables, turns to-one relations into primary keys and adds the STI discriminator.
+import { Reference, ReferenceKind, Utils, helper, type AnyEntity, type Dictionary, type EntityProperty } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/postgresql';
+import { CopyPersistError } from '../errors.js';
+import { isRawSql, scalarRuntimeTypes } from '../adapters/mikro-orm.js';
+import type { EntityPlan } from './entity-plan.js';
+
+/** Returns the payload flush would insert for `entity`, keyed by property name. */
+export function insertPayload(em: SqlEntityManager, plan: EntityPlan, entity: AnyEntity, position: number): Dictionary {
+  for (const prop of plan.initializerProps) applyInitializer(em, entity, prop);
+  for (const prop of plan.requiredProps) {
+    if (entity[prop.name] == null) {
+      throw new CopyPersistError('REQUIRED_VALUE', 'a required property is null or undefined', { entity: plan.entityName, property: prop.name, position });
+    }
+  }
+  for (const prop of plan.validatedProps) checkRuntimeType(plan, prop, entity, position);
+  for (const prop of plan.toOneProps) {
+    const target = Reference.unwrapReference(entity[prop.name] ?? null) as AnyEntity | null;
+    if (target != null && Utils.isEntity(target) && !helper(target).hasPrimaryKey()) {
+      throw new CopyPersistError(
+        'MISSING_REFERENCE_KEY',
+        `the referenced ${helper(target).__meta.className} has no primary key; copy it first or set its key (copyPersist does not cascade)`,
+        { entity: plan.entityName, property: prop.name, position },
+      );
+    }
+  }
+  return em.getComparator().prepareEntity(entity);
+}
+
+/** MikroORM's `ChangeSetComputer.processPropertyInitializers`, for a new entity. */
+function applyInitializer(em: SqlEntityManager, entity: AnyEntity, prop: EntityProperty): void {
+  const value = entity[prop.name];
+  if (prop.onCreate && (value == null || (Utils.isScalarReference(value) && value.unwrap() == null))) {
+    entity[prop.name] = prop.onCreate(entity, em);
+  } else if (
+    prop.default != null &&
+    !isRawSql(prop.default) &&
+    prop.kind !== ReferenceKind.MANY_TO_ONE &&
+    prop.kind !== ReferenceKind.ONE_TO_ONE &&
+    value === undefined
+  ) {
+    entity[prop.name] = prop.default;
+  }
+  if (prop.kind === ReferenceKind.EMBEDDED && entity[prop.name] && prop.targetMeta) {
+    const items: AnyEntity[] = prop.array ? entity[prop.name] : [entity[prop.name]];
+    for (const item of items) {
+      for (const embedded of prop.targetMeta.hydrateProps) applyInitializer(em, item, embedded);
+    }
+  }
+}
+
+/** MikroORM 7's `validateProperty`: a scalar of the wrong runtime type, or a value outside an enum. */
+function checkRuntimeType(plan: EntityPlan, prop: EntityProperty, entity: AnyEntity, position: number): void {
+  const value = prop.embedded && prop.embedded[0] in entity ? entity[prop.embedded[0]]?.[prop.embedded[1]] : prop.ref ? entity[prop.name]?.unwrap() : entity[prop.name];
+  if (value == null || isRawSql(value)) return;
+  const property = prop.embedded ? prop.embedded.join('.') : prop.name;
+  if (prop.enum && prop.items) {
+    if (!prop.items.some(item => item === value)) {
+      throw new CopyPersistError('INVALID_VALUE', `${JSON.stringify(value)} is not one of the enum's values`, { entity: plan.entityName, property, position });
+    }
+    return;
+  }
+  const given = Utils.getObjectType(value);
+  if (given !== prop.runtimeType && scalarRuntimeTypes.has(prop.runtimeType)) {
+    throw new CopyPersistError('INVALID_VALUE', `expected a ${prop.runtimeType}, got a ${given}`, { entity: plan.entityName, property, position });
+  }
+}
