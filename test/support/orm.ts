@@ -1,5 +1,6 @@
 // Shared by every integration test: an ORM on the test database, in a schema of the test's own,
 // built from `EntitySchema` definitions so the same file runs on MikroORM 6 and 7.
+import assert from 'node:assert/strict';
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { CopyEntityManager } from '../../src/index.js';
 
@@ -63,4 +64,32 @@ export async function unhealthySessions(orm: MikroORM): Promise<unknown[]> {
 export async function createTables(orm: MikroORM): Promise<void> {
   const generator = orm.schema as unknown as { create?: () => Promise<void>; createSchema?: () => Promise<void> };
   await (generator.create ? generator.create() : generator.createSchema!());
+}
+
+/** Connections checked out of the ORM's pool right now: 0 whenever no query runs. */
+export async function connectionsInUse(orm: MikroORM): Promise<number> {
+  const connection = orm.em.getConnection() as unknown as {
+    getNativeClient?: () => Promise<{ totalCount: number; idleCount: number }>;
+    getKnex?: () => { client: { pool?: { numUsed(): number } } };
+  };
+  if (connection.getKnex) return connection.getKnex().client.pool?.numUsed() ?? 0; // MikroORM 6: knex's tarn pool
+  const pool = await connection.getNativeClient!(); // MikroORM 7: the `pg` Pool
+  return pool.totalCount - pool.idleCount;
+}
+
+/**
+ * Asserts that the pool is as healthy as before a failed call: no connection held, no session
+ * left in a transaction, and a fresh fork can query.
+ */
+export async function assertPoolHealthy(orm: MikroORM): Promise<void> {
+  assert.equal(await connectionsInUse(orm), 0, 'a connection is still checked out of the pool');
+  assert.deepEqual(await unhealthySessions(orm), [], 'a session is left in a transaction');
+  const [row] = await orm.em.fork().getConnection().execute<{ ok: number }[]>('select 1 as ok');
+  assert.equal(row.ok, 1);
+}
+
+/** Row count of a table, on a connection of its own. */
+export async function countRows(orm: MikroORM, qualifiedTable: string): Promise<number> {
+  const [row] = await orm.em.fork().getConnection().execute<{ n: string }[]>(`select count(*) as n from ${qualifiedTable}`);
+  return Number(row.n);
 }
