@@ -92,7 +92,11 @@ export function annotateDatabaseError<E extends Error>(error: E, context: CopyDa
   const annotated = error as E & { copyPersist: CopyDatabaseErrorContext };
   annotated.copyPersist = context;
   const where = context.position !== undefined ? `, input position ${context.position}` : '';
-  annotated.message = `copyPersist into ${context.entity} failed${where}: ${error.message}`;
+  // PostgreSQL's detail names the offending key, the one clue for errors it raises after the last
+  // row (foreign keys are checked at the end of the statement, without a line number)
+  const detail = (error as { detail?: unknown }).detail ?? ((error as { cause?: { detail?: unknown } }).cause?.detail);
+  const suffix = typeof detail === 'string' && !error.message.includes(detail) ? ` (${detail})` : '';
+  annotated.message = `copyPersist into ${context.entity} failed${where}: ${error.message}${suffix}`;
   return annotated;
 }
 

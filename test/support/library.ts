@@ -18,7 +18,7 @@ export const AuthorSchema = new EntitySchema<Author>({
   class: Author,
   properties: {
     id: { type: 'integer', primary: true, autoincrement: true },
-    name: { type: 'string' },
+    name: { type: 'string', length: 255 },
     email: { type: 'string', nullable: true, unique: true },
   },
 });

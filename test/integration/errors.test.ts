@@ -1,0 +1,236 @@
+import { after, afterEach, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  CheckConstraintViolationException,
+  DriverException,
+  ForeignKeyConstraintViolationException,
+  NotNullConstraintViolationException,
+  UniqueConstraintViolationException,
+  type MikroORM,
+} from '@mikro-orm/postgresql';
+import { CopyPersistError, type CopyEntityManager, type CopyErrorCode } from '../../src/index.js';
+import { Author, Book, libraryEntities } from '../support/library.js';
+import { MIKRO_ORM_VERSION, assertPoolHealthy, countRows, initTestOrm } from '../support/orm.js';
+
+const SCHEMA = 'errors_test';
+const AUTHORS = `${SCHEMA}.author`;
+const BOOKS = `${SCHEMA}.book`;
+
+/** Checks code, context fields and that the message names entity, property and position. */
+function copyError(code: CopyErrorCode, entity?: string, property?: string, position?: number) {
+  return (e: unknown) => {
+    assert.ok(e instanceof CopyPersistError, `expected a CopyPersistError, got ${String(e)}`);
+    assert.equal(e.code, code);
+    assert.equal(e.entity, entity);
+    assert.equal(e.property, property);
+    assert.equal(e.position, position);
+    if (entity) assert.match(e.message, new RegExp(entity));
+    if (property) assert.match(e.message, new RegExp(property));
+    if (position !== undefined) assert.match(e.message, new RegExp(`input position ${position}\\b`));
+    return true;
+  };
+}
+
+/** A MikroORM exception of `type` whose message and `copyPersist` field name the entity and the input position. */
+function databaseError(type: new (...args: never[]) => Error, entity: string, position: number | undefined, detail?: RegExp) {
+  return (e: unknown) => {
+    assert.ok(e instanceof type, `expected ${type.name}, got ${(e as Error)?.constructor?.name}: ${String(e)}`);
+    const context = (e as Error & { copyPersist?: { entity: string; position?: number } }).copyPersist;
+    assert.deepEqual({ entity: context?.entity, position: context?.position }, { entity, position });
+    assert.match(e.message, new RegExp(position === undefined ? `${entity} failed:` : `${entity} failed, input position ${position}:`));
+    if (detail) assert.match(e.message, detail);
+    return true;
+  };
+}
+
+describe('bad input and database errors: a clear error, nothing written, a healthy pool', () => {
+  let orm: MikroORM;
+  const fork = () => orm.em.fork() as CopyEntityManager;
+  const authors = (em: CopyEntityManager, n: number) =>
+    Array.from({ length: n }, (_, i) => em.create(Author, { id: i + 1, name: `author ${i + 1}`, email: `a${i + 1}@example.com` }, { persist: false }));
+
+  before(async () => {
+    orm = await initTestOrm({ schema: SCHEMA, entities: libraryEntities });
+    // constraints MikroORM's metadata does not know, to provoke the database's own errors
+    await orm.em.getConnection().execute(`alter table ${BOOKS} add constraint pages_positive check (pages > 0)`);
+    await orm.em.getConnection().execute(`alter table ${AUTHORS} alter column email set not null`);
+  });
+  afterEach(async () => {
+    assert.equal(await countRows(orm, AUTHORS), 0, 'rows were written despite the error');
+    assert.equal(await countRows(orm, BOOKS), 0, 'rows were written despite the error');
+    await assertPoolHealthy(orm);
+  });
+  after(async () => orm?.close(true));
+
+  it('a NUL character in text', async () => {
+    const em = fork();
+    const list = authors(em, 5);
+    list[3].name = 'bad\u0000name';
+    await assert.rejects(em.copyPersist(list), copyError('NUL_CHARACTER', 'Author', 'name', 3));
+  });
+
+  it('a referenced entity without a primary key', async () => {
+    const em = fork();
+    const unsaved = new Author();
+    unsaved.name = 'no key yet';
+    const list = authors(em, 2);
+    const book = em.create(Book, { title: 't', author: unsaved }, { persist: false });
+    await assert.rejects(em.copyPersist([...list, book]), copyError('MISSING_REFERENCE_KEY', 'Book', 'author', 2));
+  });
+
+  it('a plain object among entities', async () => {
+    const em = fork();
+    await assert.rejects(em.copyPersist([...authors(em, 2), { name: 'plain' }]), copyError('UNREGISTERED_ENTITY', 'Object', undefined, 2));
+  });
+
+  it('an instance of a class the ORM does not know', async () => {
+    class Stranger {
+      name = 'x';
+    }
+    const em = fork();
+    await assert.rejects(em.copyPersist([...authors(em, 1), new Stranger()]), copyError('UNREGISTERED_ENTITY', 'Stranger', undefined, 1));
+  });
+
+  it('a class the ORM does not know, with plain rows', async () => {
+    class Stranger {}
+    await assert.rejects(fork().copyPersist(Stranger, [{}]), copyError('UNREGISTERED_ENTITY', 'Stranger', undefined, 0));
+  });
+
+  it('a plain row with an unknown property', async () => {
+    const rows = [{ id: 1, name: 'a', email: 'a@x' }, { id: 2, name: 'b', email: 'b@x', nmae: 'typo' }];
+    await assert.rejects(fork().copyPersist(Author, rows), copyError('UNKNOWN_PROPERTY', 'Author', 'nmae', 1));
+  });
+
+  it('a missing required value', async () => {
+    const em = fork();
+    const list = authors(em, 3);
+    (list[2] as { name?: string }).name = undefined;
+    await assert.rejects(em.copyPersist(list), copyError('REQUIRED_VALUE', 'Author', 'name', 2));
+  });
+
+  it('a value of the wrong type', async () => {
+    const em = fork();
+    const list = authors(em, 3);
+    (list[1] as unknown as { name: unknown }).name = { not: 'a string' };
+    if (MIKRO_ORM_VERSION >= 7) {
+      // MikroORM 7 type-checks scalars before inserting; so does copyPersist
+      await assert.rejects(em.copyPersist(list), copyError('INVALID_VALUE', 'Author', 'name', 1));
+    } else {
+      // MikroORM 6 sends the value; PostgreSQL takes the JSON text for a varchar, as flush's INSERT does
+      await em.copyPersist(list);
+      const [row] = await em.getConnection().execute(`select name from ${AUTHORS} where id = 2`);
+      assert.equal(row.name, '{"not":"a string"}');
+      await em.getConnection().execute(`truncate ${AUTHORS} cascade`);
+    }
+  });
+
+  it('a non-integer number for an integer column', async () => {
+    const em = fork();
+    const list = authors(em, 2);
+    const book = em.create(Book, { title: 't', author: list[0], pages: 1.5 }, { persist: false });
+    await assert.rejects(em.copyPersist([...list, book]), copyError('INVALID_VALUE', 'Book', 'pages', 2));
+  });
+
+  it('NaN and Infinity', async () => {
+    const em = fork();
+    const list = authors(em, 1);
+    const book = em.create(Book, { title: 't', author: list[0], pages: Number.NaN }, { persist: false });
+    await assert.rejects(em.copyPersist([...list, book]), copyError('INVALID_VALUE', 'Book', 'pages', 1));
+  });
+
+  it('input that is not iterable', async () => {
+    await assert.rejects(fork().copyPersist(42 as never), copyError('INVALID_INPUT'));
+  });
+
+  it('a unique violation deep in the input names its position', async () => {
+    const em = fork();
+    const list = authors(em, 5000);
+    list[4321].email = list[17].email;
+    await assert.rejects(em.copyPersist(list, { chunkSize: 1000 }), databaseError(UniqueConstraintViolationException, 'Author', 4321));
+  });
+
+  it('a not-null violation from the database', async () => {
+    const em = fork();
+    const list = authors(em, 10);
+    list[7].email = undefined;
+    // the column is nullable in the metadata, so only PostgreSQL objects; email left out means NULL here
+    await assert.rejects(em.copyPersist(list), (e: unknown) => {
+      assert.ok(e instanceof NotNullConstraintViolationException, String(e));
+      return true;
+    });
+  });
+
+  it('a foreign key violation names the entity and the missing key', async () => {
+    const em = fork();
+    const list = authors(em, 3);
+    const books = [0, 1, 2, 3].map(i => em.create(Book, { title: `t${i}`, author: i === 2 ? em.getReference(Author, 77) : list[0] }, { persist: false }));
+    // PostgreSQL checks foreign keys after the last row of the COPY, so it reports the key, not a line
+    await assert.rejects(em.copyPersist([...list, ...books]), databaseError(ForeignKeyConstraintViolationException, 'Book', undefined, /\(author_id\)=\(77\)/));
+  });
+
+  it('a check constraint violation names the book', async () => {
+    const em = fork();
+    const list = authors(em, 1);
+    const books = [5, 10, -1].map(pages => em.create(Book, { title: 'x', author: list[0], pages }, { persist: false }));
+    await assert.rejects(em.copyPersist([...list, ...books]), databaseError(CheckConstraintViolationException, 'Book', 3));
+  });
+
+  it('text PostgreSQL rejects becomes a MikroORM DriverException', async () => {
+    // rows that reached the server with a bad value: the database's error, converted, with the position
+    await assert.rejects(fork().copyPersist(Author, [{ id: 1, name: 'x'.repeat(300), email: 'e' }]), databaseError(DriverException, 'Author', 0));
+  });
+
+  it('a signal aborted before the call', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('user cancelled'));
+    const em = fork();
+    await assert.rejects(em.copyPersist(authors(em, 3), { signal: controller.signal }), copyError('ABORTED'));
+  });
+
+  it('a signal aborted in the middle of the stream', async () => {
+    const controller = new AbortController();
+    const em = fork();
+    async function* slow() {
+      for (let i = 1; i <= 10_000; i++) {
+        if (i === 6000) controller.abort();
+        if (i % 1000 === 0) await new Promise(resolve => setImmediate(resolve));
+        yield em.create(Author, { id: i, name: `n${i}`, email: `${i}@x` }, { persist: false });
+      }
+    }
+    await assert.rejects(em.copyPersist(slow(), { chunkSize: 500, signal: controller.signal }), copyError('ABORTED'));
+  });
+
+  it('a signal aborted after the last row', async () => {
+    const controller = new AbortController();
+    const em = fork();
+    const list = authors(em, 100);
+    await assert.rejects(
+      em.copyPersist(list, { chunkSize: 50, signal: controller.signal, onProgress: p => p.rows === 100 && controller.abort() }),
+      copyError('ABORTED'),
+    );
+  });
+
+  it('a source iterator that throws', async () => {
+    const em = fork();
+    function* failing() {
+      for (let i = 1; i <= 3000; i++) {
+        if (i === 2500) throw new Error('disk on fire');
+        yield em.create(Author, { id: i, name: `n${i}`, email: `${i}@x` }, { persist: false });
+      }
+    }
+    await assert.rejects(em.copyPersist(failing(), { chunkSize: 1000 }), (e: unknown) => {
+      copyError('SOURCE_FAILED', undefined, undefined, 2499)(e);
+      assert.equal(((e as Error).cause as Error).message, 'disk on fire');
+      return true;
+    });
+  });
+
+  it('an async source that rejects', async () => {
+    const em = fork();
+    async function* failing() {
+      yield em.create(Author, { id: 1, name: 'n', email: '1@x' }, { persist: false });
+      throw new Error('network gone');
+    }
+    await assert.rejects(em.copyPersist(failing()), copyError('SOURCE_FAILED', undefined, undefined, 1));
+  });
+});
