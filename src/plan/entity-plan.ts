@@ -1,7 +1,7 @@
 // Metadata → which columns a row of an entity can fill, how each is read from MikroORM's insert
 // payload, and which checks flush would run first. Built once per entity class and EntityManager
 // configuration, then reused for every row.
-import { ReferenceKind, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
+import { ReferenceKind, type EntityMetadata, type EntityProperty, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { CopyPersistError } from '../errors.js';
 import { propsValidatedOnInsert } from '../adapters/mikro-orm.js';
@@ -84,8 +84,8 @@ function buildPlan(em: SqlEntityManager, meta: EntityMetadata): EntityPlan {
     if (!isInsertable(root, prop)) continue;
     const label = prop.embedded ? prop.embedded.join('.') : prop.name;
     const extended = prop as EntityProperty & { stiFieldNames?: string[]; polymorphic?: boolean; targetKey?: string };
-    if (prop.customType?.convertToDatabaseValueSQL) {
-      throw unsupported(label, `a custom type converted inside SQL (${prop.customType.constructor.name}.convertToDatabaseValueSQL); COPY cannot evaluate SQL`);
+    if (convertsInSql(prop, platform)) {
+      throw unsupported(label, `a custom type converted inside SQL (${prop.customType!.constructor.name}.convertToDatabaseValueSQL); COPY cannot evaluate SQL`);
     }
     if (extended.stiFieldNames) throw unsupported(label, 'an STI property stored in different columns per subtype');
     if (extended.polymorphic) throw unsupported(label, 'a polymorphic relation');
@@ -108,6 +108,19 @@ function buildPlan(em: SqlEntityManager, meta: EntityMetadata): EntityPlan {
   };
   plan.rank = rankOf(meta, new Set());
   return plan;
+}
+
+/**
+ * Does flush wrap this property's value in SQL (`nativeInsertMany` puts
+ * `convertToDatabaseValueSQL('?')` in place of the parameter)? Built-in types define the method
+ * as a no-op too (MikroORM 7's JsonType returns `? + castColumn(prop)`, empty for a json column),
+ * so only a wrapper that changes the placeholder counts, as MikroORM's own
+ * `hasConvertToDatabaseValueSQL` decides.
+ */
+function convertsInSql(prop: EntityProperty, platform: Platform): boolean {
+  const type = prop.customType;
+  if (!type?.convertToDatabaseValueSQL || prop.object) return false;
+  return type.convertToDatabaseValueSQL('?', platform) !== '?';
 }
 
 /** Would this property be a key of the payload flush inserts? */
