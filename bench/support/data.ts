@@ -4,7 +4,7 @@
 // library's encoder so that comparing the tables checks the library too.
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { EntitySchema, Type } from '@mikro-orm/postgresql';
+import { EntitySchema } from '@mikro-orm/postgresql';
 
 /** How a value is written in COPY's CSV format. */
 type Kind = 'text' | 'int' | 'bigint' | 'float' | 'numeric' | 'bool' | 'timestamptz' | 'date' | 'json' | 'textarray' | 'uuid';
@@ -93,28 +93,8 @@ function entity(key: string, cls: new () => object, columns: Column[], orderProp
   };
 }
 
-// --- jsonb -----------------------------------------------------------------------------------
-// WORKAROUND: copyPersist rejects MikroORM's own JsonType (`type: 'json'`) because it has a
-// `convertToDatabaseValueSQL` — which on PostgreSQL returns the placeholder unchanged for a jsonb
-// column (`castColumn` is '' there), so nothing needs SQL. Until the library accepts that, the
-// benchmark's jsonb columns use this type: a jsonb column written as JSON.stringify text, as
-// JsonType does. Every path (psql, copyPersist, insertMany, flush) uses the same entity, so the
-// comparison stays fair. Switch back to `{ type: 'json' }` once copyPersist accepts it.
-export class JsonbType extends Type<unknown, string | null> {
-  override convertToDatabaseValue(value: unknown): string | null {
-    return value == null ? null : JSON.stringify(value);
-  }
-  override convertToJSValue(value: string | null): unknown {
-    return typeof value === 'string' ? JSON.parse(value) : value;
-  }
-  override getColumnType(): string {
-    return 'jsonb';
-  }
-  override compareAsType(): string {
-    return 'any';
-  }
-}
-const jsonb = (nullable: boolean) => ({ type: JsonbType, nullable });
+// jsonb columns use MikroORM's own JsonType (`type: 'json'`, jsonb on PostgreSQL).
+const jsonb = (nullable: boolean) => ({ type: 'json', nullable });
 
 // --- Book: the 8-column table of NOTES.md ------------------------------------------------------
 export class Book {
