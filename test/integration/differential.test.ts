@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { CopyEntityManager, CopyPersistError, copyPersist } from '../../src/index.js';
 import { initTestOrm } from '../support/orm.js';
-import { createSqlConvertedZoo, createZoo } from '../support/zoo.js';
+import { TRICKY_TEXTS, createSqlConvertedZoo, createZoo } from '../support/zoo.js';
 
 const FLUSH = 'diff_flush';
 const COPY = 'diff_copy';
@@ -93,10 +93,50 @@ describe('differential: copyPersist writes the rows persist + flush writes', () 
     const count = async (table: string) => Number((await conn.execute<{ n: number }[]>(`select count(*)::int as n from ${table}`))[0].n);
     assert.equal(await count(`"${COPY}".animal`), 5);
     assert.equal(await count(`"${COPY}".relation_kinds`), 6);
-    assert.equal(await count(`"${COPY}".initializer_kinds`), 5);
+    assert.equal(await count(`"${COPY}".initializer_kinds`), 7);
     assert.equal(await count(`"${COPY_OTHER}".other_schema_kinds`), 2);
     const [cat] = await conn.execute<Row[]>(`select * from "${COPY}".animal where name = 'cat'`);
     assert.equal(cat.type, 'cat');
+    if (process.env.DIFF_DUMP === '1') {
+      for (const name of await tablesOf(copyOrm, COPY, COPY_OTHER)) {
+        const [where, table] = name.split('.');
+        console.log(name, await conn.execute(`select * from "${where === 'main' ? COPY : COPY_OTHER}"."${table}" order by 1`));
+      }
+    }
+  });
+
+  it('spot checks: the values landed as intended, on both sides', async () => {
+    const conn = flushOrm.em.getConnection();
+    for (const schema of [FLUSH, COPY]) {
+      const texts = await conn.execute<{ kind: string; text_value: string | null }[]>(`select kind, text_value from "${schema}".text_kinds`);
+      const byKind = Object.fromEntries(texts.map(r => [r.kind, r.text_value]));
+      assert.deepEqual(byKind, TRICKY_TEXTS, `${schema}.text_kinds`);
+      const inits = await conn.execute<Row[]>(
+        `select label, from_initializer, from_on_create, with_default, with_number_default, version from "${schema}".initializer_kinds where label in ('all undefined', 'built with new')`,
+      );
+      for (const row of inits) {
+        assert.deepEqual(
+          { ...row },
+          { label: row.label, from_initializer: 'initialized in the class', from_on_create: `created:${row.label}`, with_default: 'the default', with_number_default: 42, version: 1 },
+          `${schema}.initializer_kinds`,
+        );
+      }
+      const [json] = await conn.execute<{ t: string }[]>(`select jsonb_typeof(jsonb_value) as t from "${schema}".json_kinds where kind = 'string'`);
+      assert.equal(json.t, 'string', `${schema}.json_kinds: a JSON string stays a string`);
+      const [big] = await conn.execute<{ v: string }[]>(`select bigint_as_bigint::text as v from "${schema}".scalar_kinds where id = 1`);
+      assert.equal(big.v, '9007199254740993');
+    }
+  });
+
+  it('the comparison reports a difference (guards the guard)', async () => {
+    const conn = flushOrm.em.getConnection();
+    await conn.execute(`update "${COPY}".text_kinds set text_value = 'changed' where kind = 'empty'`);
+    try {
+      const problem = await compareTable(flushOrm, `"${FLUSH}".text_kinds`, `"${COPY}".text_kinds`, FLUSH, 'text_kinds');
+      assert.match(problem ?? '', /only in flush's table \(1\)[\s\S]*"kind":"empty"[\s\S]*only in copyPersist's table \(1\)[\s\S]*"changed"/);
+    } finally {
+      await conn.execute(`update "${COPY}".text_kinds set text_value = '' where kind = 'empty'`);
+    }
   });
 });
 

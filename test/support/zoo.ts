@@ -2,7 +2,7 @@
 // `createZoo()` builds fresh classes and schemas on every call, so two ORMs (one flushing, one
 // copying) never share metadata. Every kind gets its own entity or a clearly named column, so a
 // failing differential comparison points at the kind that differs.
-import { BigIntType, PrimaryKeyProp, DecimalType, EntitySchema, Reference, Type, type EntityManager, type Ref } from '@mikro-orm/core';
+import { BigIntType, DecimalType, EnumArrayType, PrimaryKeyProp, EntitySchema, Reference, Type, type EntityManager, type Ref } from '@mikro-orm/core';
 
 /** A user-defined type converted in JavaScript: `{ x, y }` ⇄ `'x;y'` in a text column. */
 export class PointType extends Type<Point | null | undefined, string | null | undefined> {
@@ -172,9 +172,11 @@ export function createZoo(options: ZooOptions) {
       id: { type: 'integer', primary: true, autoincrement: true },
       stringArray: { type: 'string[]', nullable: true },
       numberArray: { type: 'number[]', nullable: true },
-      enumArray: { enum: true, items: () => Color, array: true, nullable: true },
-      stringEnum: { enum: true, items: () => Color, nullable: true },
-      numericEnum: { enum: true, items: () => Level, nullable: true },
+      // items as arrays: MikroORM 6's EntitySchema discovery needs a non-empty list without a `type`
+      // an explicit EnumArrayType: MikroORM 6's EntitySchema loses the one it makes for `enum + array`
+      enumArray: { type: new EnumArrayType('ArrayEnumKinds.enumArray', Object.values(Color)), enum: true, items: Object.values(Color), array: true, nullable: true },
+      stringEnum: { enum: true, items: Object.values(Color), nullable: true },
+      numericEnum: { enum: true, items: [Level.Low, Level.High, Level.Max], nullable: true },
     },
   });
 
@@ -555,6 +557,9 @@ export function createZoo(options: ZooOptions) {
       create(InitializerKinds, { label: 'all undefined' }),
       create(InitializerKinds, { label: 'all given', fromInitializer: 'given', fromOnCreate: 'given', onCreateDate: new Date('2020-01-01T00:00:00Z'), withDefault: 'given', withNumberDefault: 7 }),
       create(InitializerKinds, { label: 'nullable default set to null', withDefault: null }),
+      // built without em.create: MikroORM 7 runs onCreate in em.create, so here only flush (or copyPersist) can
+      Object.assign(new InitializerKinds(), { label: 'built with new' }),
+      Object.assign(new InitializerKinds(), { label: 'built with new, given', fromOnCreate: 'given', withDefault: 'given', withNumberDefault: 0 }),
     );
 
     id = 0;
