@@ -16,7 +16,7 @@
 // Results: a table on stdout and bench/results/latest.json (or --out=FILE).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EntityClass } from '@mikro-orm/core';
@@ -82,6 +82,8 @@ interface Result extends ChildResult {
   rowsPerSec: number;
   ratioToPsql: number | null;
   check: string;
+  /** 1-minute load average of the machine after the run: other work on the machine skews the numbers. */
+  loadAvg1m: number;
 }
 
 const RESULT_TAG = 'BENCH_RESULT ';
@@ -349,9 +351,9 @@ async function main(): Promise<void> {
 
     const record = (spec: ChildSpec, r: ChildResult, psqlRate: number | undefined, check: string) => {
       const rowsPerSec = r.rows / (r.writeMs / 1000);
-      const result: Result = { path: spec.path, label: LABEL[spec.path], entity: spec.entity, size: spec.size, ...r, rowsPerSec, ratioToPsql: psqlRate ? rowsPerSec / psqlRate : null, check };
+      const result: Result = { path: spec.path, label: LABEL[spec.path], entity: spec.entity, size: spec.size, ...r, rowsPerSec, ratioToPsql: psqlRate ? rowsPerSec / psqlRate : null, check, loadAvg1m: Math.round(loadavg()[0] * 100) / 100 };
       results.push(result);
-      console.error(`  ${spec.entity} ${fmtSize(spec.size)} ${LABEL[spec.path]}: ${fmtInt(rowsPerSec)} rows/s, ${(r.writeMs / 1000).toFixed(2)} s, peak RSS ${r.peakRssMb ?? '—'} MB, ${check}`);
+      console.error(`  ${spec.entity} ${fmtSize(spec.size)} ${LABEL[spec.path]}: ${fmtInt(rowsPerSec)} rows/s, ${(r.writeMs / 1000).toFixed(2)} s, peak RSS ${r.peakRssMb ?? '—'} MB, ${check}, load ${loadavg()[0].toFixed(1)}`);
       return result;
     };
 
@@ -416,7 +418,7 @@ async function main(): Promise<void> {
     const report = {
       generatedAt: new Date().toISOString(),
       command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryMb: mb(totalmem()) },
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryMb: mb(totalmem()), loadAvgAtEnd: loadavg() },
       node: process.version,
       mikroOrm: (JSON.parse(readFileSync(join(root, 'node_modules/@mikro-orm/core/package.json'), 'utf8')) as { version: string }).version,
       postgres: serverVersion,
