@@ -47,6 +47,7 @@ export async function withTransactionConnection<T>(trx: unknown, work: (submit: 
   if (isKyselyTransaction(trx)) {
     return trx.getExecutor().provideConnection(connection =>
       work(query => {
+        rememberWireConnection(trx, query);
         // Kysely awaits `client.query(sql)`, which for a submittable returns the object itself at
         // once; failures of the COPY arrive on the stream, so this promise carries nothing.
         connection
@@ -77,3 +78,60 @@ export function propsValidatedOnInsert<T>(meta: EntityMetadata<T>): EntityProper
 /** Runtime types MikroORM 7 checks values against (`SCALAR_TYPES`). */
 export const scalarRuntimeTypes: ReadonlySet<string> =
   (core as unknown as { SCALAR_TYPES?: Set<string> }).SCALAR_TYPES ?? new Set(['string', 'number', 'boolean', 'bigint', 'Uint8Array', 'Date', 'Buffer', 'RegExp']);
+
+// --- MikroORM 7: a transaction whose connection died -------------------------------------------
+//
+// Kysely gives a transaction's connection back to the pool only when its COMMIT or ROLLBACK
+// succeeds. When the backend died mid-COPY (killed, network gone), the ROLLBACK fails too and the
+// pool slot would stay taken forever. So we remember which wire connection each transaction's COPY
+// used, watch the `pg` pool's public checkout events, and hand such a client back with an error,
+// which makes pg-pool discard it.
+
+interface PgPoolClient {
+  connection?: unknown;
+  release(error?: Error | boolean): void;
+}
+
+interface PgPool {
+  on(event: 'acquire' | 'remove', listener: (client: PgPoolClient) => void): unknown;
+  on(event: 'release', listener: (error: unknown, client: PgPoolClient) => void): unknown;
+}
+
+const wireConnectionOf = new WeakMap<object, unknown>();
+const checkedOut = new WeakMap<PgPool, Set<PgPoolClient>>();
+
+function rememberWireConnection(trx: object, query: Submittable): void {
+  const submit = query.submit.bind(query);
+  query.submit = connection => {
+    wireConnectionOf.set(trx, connection);
+    submit(connection);
+  };
+}
+
+/** Starts tracking the clients checked out of the EM's `pg` pool (MikroORM 7; a no-op on 6). */
+export async function watchPool(connection: { getNativeClient?: () => Promise<unknown> }): Promise<PgPool | undefined> {
+  const pool = (await connection.getNativeClient?.().catch(() => undefined)) as PgPool | undefined;
+  if (!pool || typeof pool.on !== 'function' || checkedOut.has(pool)) return pool;
+  const clients = new Set<PgPoolClient>();
+  checkedOut.set(pool, clients);
+  pool.on('acquire', client => clients.add(client));
+  pool.on('release', (_error, client) => clients.delete(client));
+  pool.on('remove', client => clients.delete(client));
+  return pool;
+}
+
+/**
+ * After a failed own transaction: if Kysely could neither commit nor roll back `trx`, discard the
+ * `pg` client its COPY ran on, so the pool slot is freed.
+ */
+export function discardIfStranded(pool: PgPool | undefined, trx: unknown, cause: Error): void {
+  const t = trx as { isCommitted?: boolean; isRolledBack?: boolean } | undefined;
+  if (!pool || !t || t.isCommitted !== false || t.isRolledBack !== false) return;
+  const wire = wireConnectionOf.get(t as object);
+  for (const client of checkedOut.get(pool) ?? []) {
+    if (wire !== undefined && client.connection === wire) {
+      client.release(cause);
+      return;
+    }
+  }
+}

@@ -1,6 +1,7 @@
 // All or nothing: a copy runs inside the caller's transaction (within a savepoint, so a failed
 // copy leaves that transaction usable) or inside a transaction of its own.
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
+import { discardIfStranded, watchPool } from './mikro-orm.js';
 
 let savepointCounter = 0;
 
@@ -9,8 +10,15 @@ export async function inTransaction<T>(em: SqlEntityManager, work: (trx: unknown
   const connection = em.getConnection('write');
   const callerTrx: unknown = em.getTransactionContext();
   if (!callerTrx) {
-    // MikroORM's own transaction handling: commit on success, rollback on error, release always
-    return connection.transactional(trx => work(trx));
+    // MikroORM's own transaction handling: commit on success, rollback on error
+    const pool = await watchPool(connection as { getNativeClient?: () => Promise<unknown> });
+    let ownTrx: unknown;
+    try {
+      return await connection.transactional(trx => work((ownTrx = trx)));
+    } catch (e) {
+      discardIfStranded(pool, ownTrx, e instanceof Error ? e : new Error(String(e)));
+      throw e;
+    }
   }
   const savepoint = connection.getPlatform().quoteIdentifier(`mikro_orm_pg_copy_${++savepointCounter}`);
   const run = (sql: string) => connection.execute(sql, [], 'run', callerTrx as never);
