@@ -93,7 +93,7 @@ describe('differential: copyPersist writes the rows persist + flush writes', () 
     const count = async (table: string) => Number((await conn.execute<{ n: number }[]>(`select count(*)::int as n from ${table}`))[0].n);
     assert.equal(await count(`"${COPY}".animal`), 5);
     assert.equal(await count(`"${COPY}".relation_kinds`), 6);
-    assert.equal(await count(`"${COPY}".initializer_kinds`), 7);
+    assert.equal(await count(`"${COPY}".initializer_kinds`), 8);
     assert.equal(await count(`"${COPY_OTHER}".other_schema_kinds`), 2);
     const [cat] = await conn.execute<Row[]>(`select * from "${COPY}".animal where name = 'cat'`);
     assert.equal(cat.type, 'cat');
@@ -112,7 +112,7 @@ describe('differential: copyPersist writes the rows persist + flush writes', () 
       const byKind = Object.fromEntries(texts.map(r => [r.kind, r.text_value]));
       assert.deepEqual(byKind, TRICKY_TEXTS, `${schema}.text_kinds`);
       const inits = await conn.execute<Row[]>(
-        `select label, from_initializer, from_on_create, with_default, with_number_default, version from "${schema}".initializer_kinds where label in ('all undefined', 'built with new')`,
+        `select label, from_initializer, from_on_create, with_default, with_number_default, version from "${schema}".initializer_kinds where label in ('all undefined', 'built with new', 'non-nullable default set to null')`,
       );
       for (const row of inits) {
         assert.deepEqual(

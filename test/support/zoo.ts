@@ -518,6 +518,8 @@ export function createZoo(options: ZooOptions) {
       object: { a: 1, b: 'x "y", z', nested: { list: [1, 2, { c: null }] }, emoji: '🦊', backslash: '\\N' },
       array: [1, 'two', null, { three: 3 }, [4]],
       string: 'just a string, with "quotes"',
+      jsonLookingString: '{"a":1}',
+      numericString: '42',
       emptyString: '',
       number: 42.5,
       zero: 0,
@@ -557,6 +559,8 @@ export function createZoo(options: ZooOptions) {
       create(InitializerKinds, { label: 'all undefined' }),
       create(InitializerKinds, { label: 'all given', fromInitializer: 'given', fromOnCreate: 'given', onCreateDate: new Date('2020-01-01T00:00:00Z'), withDefault: 'given', withNumberDefault: 7 }),
       create(InitializerKinds, { label: 'nullable default set to null', withDefault: null }),
+      // not nullable, with a default, given null: flush's nativeInsertMany writes `value ?? prop.default`
+      create(InitializerKinds, { label: 'non-nullable default set to null', withNumberDefault: null }),
       // built without em.create: MikroORM 7 runs onCreate in em.create, so here only flush (or copyPersist) can
       Object.assign(new InitializerKinds(), { label: 'built with new' }),
       Object.assign(new InitializerKinds(), { label: 'built with new, given', fromOnCreate: 'given', withDefault: 'given', withNumberDefault: 0 }),
