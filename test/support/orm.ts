@@ -36,8 +36,9 @@ export async function initTestOrm(options: TestOrmOptions): Promise<MikroORM> {
   } as Options);
   const conn = orm.em.getConnection();
   for (const name of [schema, ...extraSchemas]) {
-    await conn.execute(`drop schema if exists "${name}" cascade`);
-    await conn.execute(`create schema "${name}"`);
+    const quoted = `"${name.replaceAll('"', '""')}"`;
+    await conn.execute(`drop schema if exists ${quoted} cascade`);
+    await conn.execute(`create schema ${quoted}`);
   }
   if (createSchema) {
     await createTables(orm);
