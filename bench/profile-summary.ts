@@ -24,20 +24,19 @@ function category(fn: string, url: string): string {
   if (fn === '(idle)') return 'idle (waiting for the socket/server)';
   if (fn === '(program)') return 'V8/native (program)';
   if (fn === '(root)') return 'root';
-  const src = /\/build\/src\/(.+)$/.exec(url);
+  const src = /build\/src\/(.+)$/.exec(url);
   if (src) {
     const file = src[1];
     if (file.startsWith('encoding/')) return `library: encoder (${file})`;
     return `library: ${file}`;
   }
-  if (url.includes('/build/bench/')) return 'bench script (entity/row generation)';
+  if (/build\/bench\//.test(url)) return 'bench script (entity/row generation)';
   if (url.includes('@mikro-orm/')) {
     const file = url.slice(url.indexOf('@mikro-orm/') + '@mikro-orm/'.length);
     if (file.includes('EntityHelper')) return 'MikroORM: entity property accessors (EntityHelper)';
     if (file.includes('EntityComparator')) return 'MikroORM: EntityComparator (prepareEntity/snapshot)';
     return `MikroORM: ${file}`;
   }
-  if (url === '' && fn) return 'generated code (no url: MikroORM comparator/snapshot functions, or builtins)';
   if (/node_modules\/(pg|pg-protocol|pg-pool|pg-copy-streams|pg-types)\//.test(url)) return `pg: ${/node_modules\/([^/]+)\//.exec(url)![1]}`;
   if (url.startsWith('node:')) return `node: ${url.slice(5)}`;
   if (url.includes('node_modules/kysely')) return 'kysely';
@@ -49,21 +48,36 @@ export function printProfileSummary(file: string, root = repoRoot()): void {
   const byId = new Map(profile.nodes.map(n => [n.id, n]));
   const self = new Map<number, number>();
   for (let i = 0; i < profile.samples.length; i++) self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0));
-  const total = [...self.values()].reduce((a, b) => a + b, 0);
-
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const keyOf = (n: ProfileNode) => {
-    const url = n.callFrame.url.replace(`file://${root}/`, '').replace(/^.*node_modules\//, '');
+    const url = n.callFrame.url.replace(`file://${root}/`, '').replace(/^.*node_modules\//, '').replace(/^\.tmp\/[^/]+\//, 'build/');
     return `${n.callFrame.functionName || '(anonymous)'}  ${url}${url ? `:${n.callFrame.lineNumber + 1}` : ''}`;
   };
+
+  // a frame without a url (a builtin, native code, a function MikroORM compiled with new Function)
+  // counts for the nearest caller that has one
+  const categoryOf = (n: ProfileNode): string => {
+    const { functionName: fn, url } = n.callFrame;
+    if (url || fn.startsWith('(')) return category(fn, url);
+    for (let cur = parent.get(n.id); cur !== undefined; cur = parent.get(cur)) {
+      const c = byId.get(cur)!.callFrame;
+      if (c.url) return `${category(c.functionName, c.url)} › native/compiled`;
+    }
+    return `other: ${fn || '(anonymous)'}`;
+  };
+  // the profiler's own stop (serialising the profile) lands in node:inspector: not part of the write
+  let profilerUs = 0;
+  for (const [id, us] of self) if (byId.get(id)!.callFrame.url === 'node:inspector') profilerUs += us;
+  for (const id of [...self.keys()]) if (byId.get(id)!.callFrame.url === 'node:inspector') self.delete(id);
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
 
   const byCategory = new Map<string, number>();
   const selfByFn = new Map<string, number>();
   const inclusiveByFn = new Map<string, number>();
   for (const [id, us] of self) {
     const n = byId.get(id)!;
-    const cat = category(n.callFrame.functionName, n.callFrame.url);
+    const cat = categoryOf(n);
     byCategory.set(cat, (byCategory.get(cat) ?? 0) + us);
     selfByFn.set(keyOf(n), (selfByFn.get(keyOf(n)) ?? 0) + us);
     // inclusive: count the sample once for every distinct function on its stack
@@ -79,7 +93,7 @@ export function printProfileSummary(file: string, root = repoRoot()): void {
   const ms = (us: number) => `${(us / 1000).toFixed(0).padStart(6)} ms`;
   const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
 
-  console.log(`profiled ${(total / 1e6).toFixed(2)} s, ${profile.samples.length} samples`);
+  console.log(`profiled ${(total / 1e6).toFixed(2)} s, ${profile.samples.length} samples (left out: ${(profilerUs / 1e6).toFixed(2)} s in the profiler's own stop)`);
   console.log('\nself time by category:');
   for (const [k, us] of top(byCategory, 30)) console.log(`  ${pct(us)} ${ms(us)}  ${k}`);
   console.log('\ntop functions by self time:');
