@@ -2,7 +2,7 @@
 // `onCreate`, the required and type checks, then MikroORM's own snapshot of the entity
 // (`EntityComparator.prepareEntity`), which already converts custom types, flattens inline
 // embeddables, turns to-one relations into primary keys and adds the STI discriminator.
-import { Reference, ReferenceKind, Utils, helper, type AnyEntity, type Dictionary, type EntityProperty } from '@mikro-orm/core';
+import { ChangeSetComputer, ChangeSetType, Reference, ReferenceKind, Utils, helper, type AnyEntity, type Dictionary, type EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { CopyPersistError } from '../errors.js';
 import { isRawSql, scalarRuntimeTypes } from '../adapters/mikro-orm.js';
@@ -30,12 +30,21 @@ export function insertPayload(em: SqlEntityManager, plan: EntityPlan, entity: An
   return em.getComparator().prepareEntity(entity);
 }
 
-/** MikroORM's `ChangeSetComputer.processPropertyInitializers`, for a new entity. */
+/**
+ * MikroORM's `ChangeSetComputer.processPropertyInitializers`, for a new entity. The two supported
+ * majors differ here, and the rows differ with them:
+ * - 7.x assigns a scalar `default` to an undefined property at runtime and recurses into every
+ *   item of an array of embeddables;
+ * - 6.x runs only `onCreate` (an undefined property with a `default` is left out of the INSERT, so
+ *   a JSON embeddable lacks the key) and recurses into `entity[prop.name]` itself, which for an
+ *   array of embeddables is the array, so its items get no initializers.
+ */
 function applyInitializer(em: SqlEntityManager, entity: AnyEntity, prop: EntityProperty): void {
   const value = entity[prop.name];
   if (prop.onCreate && (value == null || (Utils.isScalarReference(value) && value.unwrap() == null))) {
     entity[prop.name] = prop.onCreate(entity, em);
   } else if (
+    appliesRuntimeDefaults() &&
     prop.default != null &&
     !isRawSql(prop.default) &&
     prop.kind !== ReferenceKind.MANY_TO_ONE &&
@@ -45,11 +54,36 @@ function applyInitializer(em: SqlEntityManager, entity: AnyEntity, prop: EntityP
     entity[prop.name] = prop.default;
   }
   if (prop.kind === ReferenceKind.EMBEDDED && entity[prop.name] && prop.targetMeta) {
-    const items: AnyEntity[] = prop.array ? entity[prop.name] : [entity[prop.name]];
+    const items: AnyEntity[] = prop.array && appliesRuntimeDefaults() ? entity[prop.name] : [entity[prop.name]];
     for (const item of items) {
       for (const embedded of prop.targetMeta.hydrateProps) applyInitializer(em, item, embedded);
     }
   }
+}
+
+let runtimeDefaults: boolean | undefined;
+
+/**
+ * Does this MikroORM's flush assign `default` values at runtime (7.x) or not (6.x)? Asked of
+ * MikroORM's own `processPropertyInitializers` with a probe property that has only a `default`
+ * (the branch that would need the EntityManager, `onCreate`, is not reached), rather than read from
+ * a version string. The embedded-array recursion changed in the same release, so it follows too.
+ */
+function appliesRuntimeDefaults(): boolean {
+  if (runtimeDefaults === undefined) {
+    const computer = ChangeSetComputer.prototype as unknown as {
+      processPropertyInitializers?(entity: object, prop: Partial<EntityProperty>, type: ChangeSetType, map: Map<object, unknown>): void;
+    };
+    const probe: { value?: unknown } = {};
+    try {
+      computer.processPropertyInitializers?.call(Object.create(ChangeSetComputer.prototype), probe, { name: 'value', kind: ReferenceKind.SCALAR, default: 1 }, ChangeSetType.CREATE, new Map());
+    } catch {
+      // a future MikroORM whose probe needs more state: fall through to the current behaviour
+      probe.value = 1;
+    }
+    runtimeDefaults = probe.value === 1 || !computer.processPropertyInitializers;
+  }
+  return runtimeDefaults;
 }
 
 /** MikroORM 7's `validateProperty`: a scalar of the wrong runtime type, or a value outside an enum. */

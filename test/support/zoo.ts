@@ -245,6 +245,8 @@ export function createZoo(options: ZooOptions) {
     street!: string | null;
     city!: string;
     geo?: Geo | null;
+    country?: string;
+    stamp?: string;
   }
   const GeoSchema = new EntitySchema<Geo>({
     class: Geo,
@@ -261,6 +263,9 @@ export function createZoo(options: ZooOptions) {
       street: { type: 'string', nullable: true },
       city: { type: 'string' },
       geo: { kind: 'embedded', entity: () => Geo, nullable: true },
+      // initializers inside embeddables: inline columns, JSON objects and arrays of them
+      country: { type: 'string', default: 'CH' },
+      stamp: { type: 'string', onCreate: () => 'stamped', nullable: true },
     },
   });
   class EmbeddedKinds {
