@@ -9,6 +9,7 @@ import { CopySession } from './copy/copy-session.js';
 import { SegmentBuilder } from './copy/segment.js';
 import { CsvRowEncoder } from './encoding/csv-row.js';
 import { CopyPersistError } from './errors.js';
+import { KeyAssigner } from './features/assign-keys.js';
 import { readChunks, type CopySource } from './input/read-chunks.js';
 import type { CopyPersistOptions, CopyPersistResult } from './options.js';
 import { planFor, type EntityPlan } from './plan/entity-plan.js';
@@ -51,9 +52,11 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
   throwIfAborted(signal);
 
   const items = new ItemReader(em, rowClass);
-  return inTransaction(em, trx =>
+  const managed: AnyEntity[] = [];
+  const result = await inTransaction(em, trx =>
     withTransactionConnection(trx, async submit => {
       const session = new CopySession(em, submit);
+      const keys = options.assignKeys === false ? undefined : new KeyAssigner(em, session);
       const onAbort = () => void session.abort(abortError(signal));
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
@@ -63,11 +66,13 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
         let position = 0;
         for await (const chunk of readChunks(source, chunkSize)) {
           throwIfAborted(signal);
-          for (const item of chunk) {
-            const { encoder, entity } = items.read(item, position);
+          const entries = chunk.map((item, i) => items.read(item, position + i));
+          await keys?.assign(entries);
+          for (const { encoder, entity } of entries) {
             const data = insertPayload(em, encoder.plan, entity, position);
             const shape = encoder.shapeOf(data);
             builder.add(encoder, shape, encoder.encode(data, shape, position), position);
+            if (options.manage) managed.push(entity);
             position++;
           }
           for (const segment of builder.take()) {
@@ -91,6 +96,17 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
       }
     }),
   );
+  if (options.manage) manage(em, managed);
+  return result;
+}
+
+/** Puts the copied entities into the identity map as if loaded, so later changes become UPDATEs. */
+function manage(em: SqlEntityManager, entities: AnyEntity[]): void {
+  const uow = em.getUnitOfWork();
+  const comparator = em.getComparator();
+  for (const entity of entities) {
+    uow.register(entity, comparator.prepareEntity(entity), { refresh: true, loaded: true });
+  }
 }
 
 /** Turns input items into entity instances of registered classes, with their row encoders. */
@@ -105,13 +121,14 @@ class ItemReader {
     this.#rowMeta = rowClass ? this.#metaOf(rowClass, 0, rowClass.name) : undefined;
   }
 
-  read(item: unknown, position: number): { encoder: CsvRowEncoder; entity: AnyEntity } {
+  read(item: unknown, position: number): { encoder: CsvRowEncoder; plan: EntityPlan; entity: AnyEntity } {
     if (item == null || typeof item !== 'object') {
       throw new CopyPersistError('UNREGISTERED_ENTITY', `expected an entity or a row object, got ${item === null ? 'null' : typeof item}`, { position });
     }
     const entity = this.#rowMeta ? this.#fromRow(this.#rowMeta, item as Record<string, unknown>, position) : item as AnyEntity;
     const meta = this.#rowMeta && entity.constructor === this.#rowMeta.class ? this.#rowMeta : this.#metaOf(entity.constructor, position);
-    return { encoder: this.#encoderOf(meta), entity };
+    const encoder = this.#encoderOf(meta);
+    return { encoder, plan: encoder.plan, entity };
   }
 
   #metaOf(cls: unknown, position: number, label?: string): EntityMetadata {

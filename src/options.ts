@@ -24,6 +24,20 @@ export interface CopyPersistOptions {
    * rejects with a `CopyPersistError` whose code is `ABORTED`.
    */
   signal?: AbortSignal;
+  /**
+   * Give entities without a primary key the key the database would generate, as flush does
+   * (default `true`). Serial, bigserial and identity keys are reserved from the column's sequence,
+   * one round trip per chunk, and sent in the COPY. With `false` the keys stay unset on the
+   * entities and the database assigns them: a little faster.
+   */
+  assignKeys?: boolean;
+  /**
+   * After the copy, put the entities into the EntityManager's identity map as if loaded (default
+   * `false`): later changes to them become UPDATEs on the next flush, and `em.find()` returns the
+   * same instances. This keeps every copied entity in memory, which skipping the unit of work
+   * otherwise avoids.
+   */
+  manage?: boolean;
 }
 
 /** What `onProgress` receives. */
