@@ -2,6 +2,7 @@
 // schema diff_flush and once by copyPersist into diff_copy, must leave identical tables. Tables
 // are compared in SQL (`EXCEPT ALL` both ways on every column as text, plus row counts), so any
 // difference in a value's stored form shows up, and the differing rows are printed.
+// DIFF_DUMP=1 prints every table copyPersist wrote, for debugging.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MikroORM } from '@mikro-orm/postgresql';
