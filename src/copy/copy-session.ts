@@ -7,7 +7,7 @@ import type { RowShape } from '../encoding/csv-row.js';
 import { annotateDatabaseError, copyLineOf } from '../errors.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
 import { CopyIn } from './copy-in.js';
-import { copyOut } from './copy-out.js';
+import { runQuery, type WireResult } from './wire-query.js';
 import type { Segment } from './segment.js';
 
 interface CurrentCopy {
@@ -44,14 +44,10 @@ export class CopySession {
     await this.#guard(target, () => target.copy.write(Buffer.from(segment.text, 'utf8')));
   }
 
-  /**
-   * Runs a one-column SELECT on the connection between two COPYs and returns its values as text
-   * (`null` for NULL). It goes through `COPY (...) TO STDOUT` because, on MikroORM 7, the
-   * connection is lent to this session alone and takes only submittable queries.
-   */
-  async selectColumn(select: string): Promise<(string | null)[]> {
+  /** Ends the COPY in flight, then runs one statement on the same connection. */
+  async query(sql: string): Promise<WireResult> {
     await this.#endCurrent();
-    return copyOut(`copy (${select}) to stdout`, this.#submit);
+    return runQuery(sql, this.#submit);
   }
 
   /** Ends the last COPY. */

@@ -39,8 +39,9 @@ export class KeyAssigner {
     for (const [plan, entities] of pending) {
       const target = await this.#targetOf(plan);
       if (!target?.nextval) continue;
-      const values = await this.#session.selectColumn(`select ${target.nextval} from generate_series(1, ${entities.length})`);
-      for (let i = 0; i < entities.length; i++) setKey(this.#platform, target.prop, entities[i], values[i]);
+      // as text, so that bigint keys keep every digit
+      const { rows } = await this.#session.query(`select ${target.nextval}::text as id from generate_series(1, ${entities.length})`);
+      for (let i = 0; i < entities.length; i++) setKey(this.#platform, target.prop, entities[i], rows[i].id as string);
     }
   }
 
@@ -50,7 +51,8 @@ export class KeyAssigner {
     // the table name is the platform-quoted identifier, passed as a string literal to PostgreSQL
     const table = this.#platform.quoteValue(plan.table) as string;
     const column = this.#platform.quoteValue(prop.fieldNames[0]) as string;
-    const [sequence] = await this.#session.selectColumn(`select pg_get_serial_sequence(${table}, ${column})`);
+    const { rows } = await this.#session.query(`select pg_get_serial_sequence(${table}, ${column}) as sequence`);
+    const sequence = rows[0]?.sequence as string | null;
     const target: KeyTarget = { prop, nextval: sequence ? `nextval(${this.#platform.quoteValue(sequence) as string}::regclass)` : undefined };
     this.#targets.set(plan, target);
     return target;
@@ -66,8 +68,7 @@ function keyProp(plan: EntityPlan): EntityProperty | undefined {
 }
 
 /** As flush's `mapPrimaryKey`: the value `pg` would return for the column, through the custom type. */
-function setKey(platform: Platform, prop: EntityProperty, entity: AnyEntity, text: string | null): void {
-  if (text === null) return;
+function setKey(platform: Platform, prop: EntityProperty, entity: AnyEntity, text: string): void {
   // `pg` returns int2/int4 as numbers and int8 as strings
   const raw: string | number = INT4_COLUMN.test(prop.columnTypes?.[0] ?? '') ? Number(text) : text;
   const value = prop.customType ? prop.customType.convertToJSValue(raw, platform) : raw;
