@@ -26,7 +26,7 @@ const BlobSchema = new EntitySchema<Blob>({
   },
 });
 
-const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms));
 
 describe('faults during a COPY', () => {
   let orm: MikroORM;
