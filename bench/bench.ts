@@ -316,8 +316,8 @@ function printTable(results: Result[]): void {
     r.entity,
     fmtSize(r.size),
     r.label,
-    (r.writeMs / 1000).toFixed(3),
-    fmtInt(r.rowsPerSec),
+    Number.isNaN(r.writeMs) ? '—' : (r.writeMs / 1000).toFixed(3),
+    Number.isNaN(r.rowsPerSec) ? '—' : fmtInt(r.rowsPerSec),
     r.ratioToPsql == null ? '—' : r.ratioToPsql.toFixed(2),
     r.peakRssMb == null ? '—' : r.peakRssMb.toFixed(0),
     r.rssAtStartMb == null ? '—' : r.rssAtStartMb.toFixed(0),
@@ -364,6 +364,13 @@ async function main(): Promise<void> {
       return result;
     };
 
+    const failed = (spec: ChildSpec, err: unknown) => {
+      const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+      console.error(`  ${spec.entity} ${fmtSize(spec.size)} ${LABEL[spec.path]}: FAILED ${message}`);
+      const r: ChildResult = { rows: 0, writeMs: NaN, buildMs: 0, peakRssMb: null, rssAtStartMb: null, note: message };
+      results.push({ path: spec.path, label: LABEL[spec.path], entity: spec.entity, size: spec.size, ...r, rowsPerSec: NaN, ratioToPsql: null, check: 'FAILED', loadAvg1m: loadavg()[0] });
+      save(false);
+    };
     const profiles: string[] = [];
     const save = (complete: boolean) => {
       if (args.profile) return;
@@ -399,7 +406,14 @@ async function main(): Promise<void> {
                 spec.profile = join(tmpdir(), `copy-persist-${e.key}-${size}-${Date.now()}.cpuprofile`);
                 profiles.push(spec.profile);
               }
-              const r = await runChild(spec);
+              let r: ChildResult;
+              try {
+                r = await runChild(spec);
+              } catch (err) {
+                // e.g. out of memory holding 1M wide entities: report it and go on with the next path
+                failed(spec, err);
+                continue;
+              }
               const digest = await tableDigest(orm, e);
               let check = digest.n === size ? 'rows ok' : `ROWS ${digest.n}≠${size}`;
               if (path === 'psql') referenceHash = digest.hash;
@@ -419,18 +433,26 @@ async function main(): Promise<void> {
       await truncate(orm, e);
       const spec: ChildSpec = { path: 'copy-stream', entity: e.key, size: args.streamRows, url: pg.url };
       const psqlRate = [...results].reverse().find(r => r.entity === e.key && r.path === 'psql' && r.size >= 1_000_000)?.rowsPerSec;
-      const r = await runChild(spec);
-      const digest = await tableDigest(orm, e);
-      const check = digest.n === spec.size ? 'rows ok' : `ROWS ${digest.n}≠${spec.size}`;
-      const result = record(spec, r, psqlRate, check);
-      result.note = `${result.peakRssMb != null && result.peakRssMb <= 200 ? 'within' : 'OVER'} the 200 MB target${psqlRate ? '; × psql against psql \\copy of 1M Book rows' : ''}`;
+      let r: ChildResult | undefined;
+      try {
+        r = await runChild(spec);
+      } catch (err) {
+        failed(spec, err);
+      }
+      if (r) {
+        const digest = await tableDigest(orm, e);
+        const check = digest.n === spec.size ? 'rows ok' : `ROWS ${digest.n}≠${spec.size}`;
+        const result = record(spec, r, psqlRate, check);
+        result.note = `${result.peakRssMb != null && result.peakRssMb <= 200 ? 'within' : 'OVER'} the 200 MB target${psqlRate ? '; × psql against psql \\copy of 1M Book rows' : ''}`;
+        save(false);
+      }
       await truncate(orm, e);
     }
 
     console.log('');
     printTable(results);
     for (const r of results) if (r.note && r.path === 'copy-stream') console.log(`\n${r.label}, ${fmtSize(r.size)} rows: peak RSS ${r.peakRssMb} MB — ${r.note}`);
-    if (results.some(r => r.check.startsWith('DIFFERS') || r.check.startsWith('ROWS'))) process.exitCode = 1;
+    if (results.some(r => /^(DIFFERS|ROWS|FAILED)/.test(r.check))) process.exitCode = 1;
 
     if (args.profile) {
       for (const file of profiles) {
