@@ -10,6 +10,7 @@ import { SegmentBuilder } from './copy/segment.js';
 import { CsvRowEncoder } from './encoding/csv-row.js';
 import { CopyPersistError } from './errors.js';
 import { KeyAssigner } from './features/assign-keys.js';
+import { UpsertDestination } from './features/upsert.js';
 import { readChunks, type CopySource } from './input/read-chunks.js';
 import type { CopyPersistOptions, CopyPersistResult } from './options.js';
 import { planFor, type EntityPlan } from './plan/entity-plan.js';
@@ -53,9 +54,13 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
 
   const items = new ItemReader(em, rowClass);
   const managed: AnyEntity[] = [];
+  const upsert = options.onConflictAction !== undefined || options.onConflictFields !== undefined;
+  // an upserted row that met an existing one takes that row's key, so keep the entities to set it on
+  const kept = upsert && options.assignKeys !== false ? new Map<number, AnyEntity>() : undefined;
+  const upsertDestination = upsert ? new UpsertDestination(em, options, kept && (p => kept.get(p))) : undefined;
   const result = await inTransaction(em, trx =>
     withTransactionConnection(trx, async submit => {
-      const session = new CopySession(em, submit);
+      const session = new CopySession(em, submit, upsertDestination);
       const keys = options.assignKeys === false ? undefined : new KeyAssigner(em, session);
       const onAbort = () => void session.abort(abortError(signal));
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -71,8 +76,11 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
           for (const { encoder, entity } of entries) {
             const data = insertPayload(em, encoder.plan, entity, position);
             const shape = encoder.shapeOf(data);
-            builder.add(encoder, shape, encoder.encode(data, shape, position), position);
+            const line = encoder.encode(data, shape, position);
+            // the staging table has one more column: the row's input position
+            builder.add(encoder, shape, upsert ? `${line.slice(0, -1)},${position}\n` : line, position);
             if (options.manage) managed.push(entity);
+            kept?.set(position, entity);
             position++;
           }
           for (const segment of builder.take()) {
@@ -87,7 +95,16 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
         await session.finish();
         throwIfAborted(signal);
         const byEntity = session.byEntity;
-        return { rows: Object.values(byEntity).reduce((sum, n) => sum + n, 0), byEntity };
+        const result: CopyPersistResult = { rows: Object.values(byEntity).reduce((sum, n) => sum + n, 0), byEntity };
+        if (upsertDestination) {
+          result.upserted = { inserted: 0, updated: 0, skipped: 0 };
+          for (const counts of Object.values(upsertDestination.counts)) {
+            result.upserted.inserted += counts.inserted;
+            result.upserted.updated += counts.updated;
+            result.upserted.skipped += counts.skipped;
+          }
+        }
+        return result;
       } catch (e) {
         await session.abort(e instanceof Error ? e : new Error(String(e)));
         throw signal?.aborted ? abortError(signal) : e;

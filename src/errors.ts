@@ -9,6 +9,7 @@
  * - `NUL_CHARACTER`: a string holds U+0000, which PostgreSQL text cannot store.
  * - `INVALID_VALUE`: a value has no PostgreSQL text form (NaN, an invalid Date, a SQL fragment, ...).
  * - `INVALID_INPUT`: the input is not an array, Iterable or AsyncIterable.
+ * - `DUPLICATE_KEY`: an upsert's input holds two rows with the same conflict key.
  * - `SOURCE_FAILED`: the input iterator threw; the cause holds what it threw.
  * - `ABORTED`: the `signal` was aborted.
  */
@@ -21,6 +22,7 @@ export type CopyErrorCode =
   | 'NUL_CHARACTER'
   | 'INVALID_VALUE'
   | 'INVALID_INPUT'
+  | 'DUPLICATE_KEY'
   | 'SOURCE_FAILED'
   | 'ABORTED';
 

@@ -11,7 +11,7 @@
  * });
  * ```
  */
-export interface CopyPersistOptions {
+export interface CopyPersistOptions extends CopyConflictOptions {
   /**
    * Rows encoded together and sent to PostgreSQL in one write (default 2000). Larger chunks mean
    * fewer, bigger writes; the input is read at most this many rows ahead of the database.
@@ -40,6 +40,41 @@ export interface CopyPersistOptions {
   manage?: boolean;
 }
 
+/**
+ * Upsert options, in MikroORM's `em.upsert` vocabulary. Give `onConflictAction` or
+ * `onConflictFields` to upsert: the rows are copied into a temporary staging table and moved into
+ * the entity's table with one `INSERT ... SELECT ... ON CONFLICT`.
+ *
+ * @example
+ * ```ts
+ * await em.copyPersist(products, {
+ *   onConflictFields: ['sku'],
+ *   onConflictAction: 'merge',
+ *   onConflictMergeFields: ['price', 'stock'],
+ * });
+ * ```
+ */
+export interface CopyConflictOptions {
+  /** Properties forming the conflict target (default: the primary key), or a named unique constraint. */
+  onConflictFields?: string[] | { constraint: string };
+  /** `'merge'` (default) updates rows that exist; `'ignore'` skips them. */
+  onConflictAction?: 'ignore' | 'merge';
+  /** Properties to update on conflict (default: every column the rows set, except keys). */
+  onConflictMergeFields?: string[];
+  /** Properties never to update on conflict. */
+  onConflictExcludeFields?: string[];
+  /**
+   * The predicate of a partial unique index to infer as the conflict target
+   * (`ON CONFLICT (...) WHERE <this>`). SQL written by you, never data.
+   */
+  onConflictIndexWhere?: string;
+  /**
+   * Two input rows with the same conflict key, when merging: `'error'` (default) names both input
+   * positions; `'last-wins'` keeps the later one.
+   */
+  onConflictDuplicates?: 'error' | 'last-wins';
+}
+
 /** What `onProgress` receives. */
 export interface CopyProgress {
   /** Class name of the entity whose rows were just sent. */
@@ -56,4 +91,6 @@ export interface CopyPersistResult {
   rows: number;
   /** Rows written per entity class name. */
   byEntity: Record<string, number>;
+  /** With upsert options: rows inserted, updated and skipped (existing with `'ignore'`, or duplicates with `'last-wins'`). */
+  upserted?: { inserted: number; updated: number; skipped: number };
 }

@@ -4,7 +4,7 @@
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { Submittable } from '../adapters/mikro-orm.js';
 import type { RowShape } from '../encoding/csv-row.js';
-import { annotateDatabaseError, copyLineOf } from '../errors.js';
+import { CopyPersistError, annotateDatabaseError, copyLineOf } from '../errors.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
 import { CopyIn } from './copy-in.js';
 import { runQuery, type WireResult } from './wire-query.js';
@@ -13,6 +13,8 @@ import type { Segment } from './segment.js';
 interface CurrentCopy {
   plan: EntityPlan;
   shape: RowShape;
+  /** The entity's columns in this COPY. */
+  columns: string[];
   copy: CopyIn;
   sql: string;
   startedAt: number;
@@ -20,16 +22,37 @@ interface CurrentCopy {
   positions: number[];
 }
 
+/** Runs one statement on the session's connection. */
+export type RunQuery = (sql: string) => Promise<WireResult>;
+
+/** Where a COPY's rows go: straight into the entity's table, or on through a staging table. */
+export interface CopyDestination {
+  /** Prepares the table the COPY writes into; returns it and the COPY's column list. */
+  open(plan: EntityPlan, columns: string[], run: RunQuery): Promise<{ table: string; columns: string[] }>;
+  /** After a COPY of `copied` rows: moves them on; returns how many rows count as written. */
+  close(plan: EntityPlan, columns: string[], copied: number, run: RunQuery): Promise<number>;
+}
+
+/** The plain case: COPY into the entity's own table. */
+export const directDestination: CopyDestination = {
+  open: async (plan, columns) => ({ table: plan.table, columns }),
+  close: async (_plan, _columns, copied) => copied,
+};
+
 export class CopySession {
   readonly #em: SqlEntityManager;
   readonly #submit: (query: Submittable) => void;
+  readonly #destination: CopyDestination;
+  readonly #run: RunQuery;
   #current: CurrentCopy | undefined;
-  /** Rows PostgreSQL reported per entity class name. */
+  /** Rows written per entity class name. */
   readonly byEntity: Record<string, number> = {};
 
-  constructor(em: SqlEntityManager, submit: (query: Submittable) => void) {
+  constructor(em: SqlEntityManager, submit: (query: Submittable) => void, destination: CopyDestination = directDestination) {
     this.#em = em;
     this.#submit = submit;
+    this.#destination = destination;
+    this.#run = sql => runQuery(sql, submit);
   }
 
   /** Sends one segment, continuing the current COPY when table and columns match. */
@@ -37,7 +60,7 @@ export class CopySession {
     const current = this.#current;
     if (!current || current.plan !== segment.encoder.plan || current.shape !== segment.shape) {
       await this.#endCurrent();
-      this.#start(segment);
+      await this.#start(segment);
     }
     const target = this.#current!;
     appendRuns(target.positions, segment.positions);
@@ -47,7 +70,7 @@ export class CopySession {
   /** Ends the COPY in flight, then runs one statement on the same connection. */
   async query(sql: string): Promise<WireResult> {
     await this.#endCurrent();
-    return runQuery(sql, this.#submit);
+    return this.#run(sql);
   }
 
   /** Ends the last COPY. */
@@ -62,19 +85,24 @@ export class CopySession {
     await current?.copy.abort(reason);
   }
 
-  #start(segment: Segment): void {
+  async #start(segment: Segment): Promise<void> {
     const { plan } = segment.encoder;
     const columns = segment.encoder.columnsOf(segment.shape);
+    const into = await this.#destination.open(plan, columns, this.#run);
     // identifiers come from metadata and are quoted by the platform; no data reaches this SQL
-    const sql = `copy ${plan.table} (${columns.join(', ')}) from stdin with (format csv)`;
-    this.#current = { plan, shape: segment.shape, copy: CopyIn.start(sql, this.#submit), sql, startedAt: performance.now(), positions: [] };
+    const sql = `copy ${into.table} (${into.columns.join(', ')}) from stdin with (format csv)`;
+    this.#current = { plan, shape: segment.shape, columns, copy: CopyIn.start(sql, this.#submit), sql, startedAt: performance.now(), positions: [] };
   }
 
   async #endCurrent(): Promise<void> {
     const current = this.#current;
     if (!current) return;
-    const rows = await this.#guard(current, () => current.copy.end());
+    const copied = await this.#guard(current, () => current.copy.end());
     this.#current = undefined;
+    const rows = await this.#destination.close(current.plan, current.columns, copied, this.#run).catch(e => {
+      if (e instanceof CopyPersistError) throw e;
+      throw annotateDatabaseError(this.#em.getDriver().convertException(e as Error), { entity: current.plan.entityName });
+    });
     const name = current.plan.entityName;
     this.byEntity[name] = (this.byEntity[name] ?? 0) + rows;
     // shows up beside flush's INSERTs when the user enables MikroORM's query logging

@@ -41,7 +41,7 @@ export class KeyAssigner {
       if (!target?.nextval) continue;
       // as text, so that bigint keys keep every digit
       const { rows } = await this.#session.query(`select ${target.nextval}::text as id from generate_series(1, ${entities.length})`);
-      for (let i = 0; i < entities.length; i++) setKey(this.#platform, target.prop, entities[i], rows[i].id as string);
+      for (let i = 0; i < entities.length; i++) setGeneratedKey(this.#platform, target.prop, entities[i], rows[i].id as string);
     }
   }
 
@@ -67,10 +67,14 @@ function keyProp(plan: EntityPlan): EntityProperty | undefined {
   return prop?.autoincrement && prop.fieldNames.length === 1 ? prop : undefined;
 }
 
-/** As flush's `mapPrimaryKey`: the value `pg` would return for the column, through the custom type. */
-function setKey(platform: Platform, prop: EntityProperty, entity: AnyEntity, text: string): void {
+/**
+ * As flush's `mapPrimaryKey`: the value `pg` would return for the column, through the custom type.
+ * `replace` overwrites a key already set (an upserted row that kept its existing key).
+ */
+export function setGeneratedKey(platform: Platform, prop: EntityProperty, entity: AnyEntity, text: string, replace = false): void {
   // `pg` returns int2/int4 as numbers and int8 as strings
   const raw: string | number = INT4_COLUMN.test(prop.columnTypes?.[0] ?? '') ? Number(text) : text;
   const value = prop.customType ? prop.customType.convertToJSValue(raw, platform) : raw;
-  helper(entity).setPrimaryKey(value);
+  if (replace) entity[prop.name] = value;
+  else helper(entity).setPrimaryKey(value);
 }

@@ -1,0 +1,176 @@
+// Upsert through COPY: the rows go into a temporary staging table shaped like the COPY's columns
+// (no constraints, no indexes, dropped at commit), then one INSERT ... SELECT ... ON CONFLICT
+// moves them into the entity's table in the same transaction. The staging table carries each
+// row's input position (`_ord`), so duplicates and keys can be traced back to the input.
+import { type AnyEntity, type EntityProperty, type Platform } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/postgresql';
+import type { CopyDestination, RunQuery } from '../copy/copy-session.js';
+import { CopyPersistError } from '../errors.js';
+import type { CopyConflictOptions } from '../options.js';
+import type { EntityPlan } from '../plan/entity-plan.js';
+import { setGeneratedKey } from './assign-keys.js';
+
+let stagingCounter = 0;
+
+/** Counts of an upsert, per entity class name. */
+export interface UpsertCounts {
+  inserted: number;
+  updated: number;
+  skipped: number;
+}
+
+interface ConflictPlan {
+  /** Quoted conflict columns; for a named constraint, read from the catalog. */
+  keyColumns: string[];
+  /** `on conflict (...)` or `on conflict on constraint ...`, with an index predicate. */
+  target: string;
+  /** Quoted primary key column, when the entity has a single-column one. */
+  pkColumn: string | undefined;
+  pkProp: EntityProperty | undefined;
+  keyIsPrimary: boolean;
+  versionColumn: string | undefined;
+  versionIsDate: boolean;
+}
+
+export class UpsertDestination implements CopyDestination {
+  readonly #platform: Platform;
+  readonly #options: CopyConflictOptions;
+  readonly #entityAt: ((position: number) => AnyEntity | undefined) | undefined;
+  readonly #plans = new Map<EntityPlan, ConflictPlan>();
+  readonly #stages = new Map<EntityPlan, string>();
+  readonly counts: Record<string, UpsertCounts> = {};
+
+  /** `entityAt` gives back input entities, to set the keys of rows that met an existing row. */
+  constructor(em: SqlEntityManager, options: CopyConflictOptions, entityAt?: (position: number) => AnyEntity | undefined) {
+    this.#platform = em.getPlatform();
+    this.#options = options;
+    this.#entityAt = entityAt;
+  }
+
+  async open(plan: EntityPlan, columns: string[], run: RunQuery): Promise<{ table: string; columns: string[] }> {
+    const stage = this.#platform.quoteIdentifier(`mikro_orm_pg_copy_stage_${++stagingCounter}`);
+    this.#stages.set(plan, stage);
+    // only the COPY's columns: a column left out (database default) must not become NULL here
+    await run(`create temporary table ${stage} on commit drop as select ${columns.join(', ')}, null::bigint as "_ord" from ${plan.table} with no data`);
+    return { table: stage, columns: [...columns, '"_ord"'] };
+  }
+
+  async close(plan: EntityPlan, columns: string[], copied: number, run: RunQuery): Promise<number> {
+    const stage = this.#stages.get(plan)!;
+    const conflict = await this.#conflictOf(plan, run);
+    // a key column these rows leave out takes its default in every row, so it cannot tell rows apart
+    const keys = conflict.keyColumns.filter(c => columns.includes(c));
+    const action = this.#options.onConflictAction ?? 'merge';
+    const lastWins = this.#options.onConflictDuplicates === 'last-wins';
+    if (action === 'merge' && !lastWins && keys.length) await this.#rejectDuplicates(plan, keys, stage, run);
+
+    const list = columns.join(', ');
+    const source = lastWins && keys.length
+      ? `(select distinct on (${keys.join(', ')}) * from ${stage} order by ${keys.join(', ')}, "_ord" desc) s order by "_ord"`
+      : `${stage} order by "_ord"`;
+    const update = action === 'ignore' ? 'do nothing' : `do update set ${this.#assignments(plan, columns, conflict).join(', ')}`;
+    const { rows } = await run(
+      `with merged as (insert into ${plan.table} (${list}) select ${list} from ${source} ${conflict.target} ${update} returning (xmax = 0) as inserted) ` +
+        `select count(*) filter (where inserted)::int as inserted, count(*) filter (where not inserted)::int as updated from merged`,
+    );
+    const inserted = rows[0].inserted as number;
+    const updated = rows[0].updated as number;
+    const counts = (this.counts[plan.entityName] ??= { inserted: 0, updated: 0, skipped: 0 });
+    counts.inserted += inserted;
+    counts.updated += updated;
+    counts.skipped += copied - inserted - updated;
+
+    if (this.#entityAt && conflict.pkColumn && !conflict.keyIsPrimary && keys.length) await this.#restoreKeys(plan, keys, conflict, stage, run);
+    await run(`drop table ${stage}`);
+    return inserted + updated;
+  }
+
+  /** `set col = excluded.col` for the merged columns; the version increments as on UPDATE. */
+  #assignments(plan: EntityPlan, columns: string[], conflict: ConflictPlan): string[] {
+    const quote = (prop: string) => this.#fieldsOf(plan, prop).map(f => this.#platform.quoteIdentifier(f));
+    const only = this.#options.onConflictMergeFields?.flatMap(quote);
+    const excluded = new Set([...(this.#options.onConflictExcludeFields?.flatMap(quote) ?? []), ...conflict.keyColumns]);
+    if (conflict.pkColumn) excluded.add(conflict.pkColumn);
+    if (conflict.versionColumn) excluded.add(conflict.versionColumn);
+    for (const column of only ?? []) {
+      if (!columns.includes(column)) {
+        throw new CopyPersistError('UNKNOWN_PROPERTY', `onConflictMergeFields names ${column}, which these rows do not set`, { entity: plan.entityName });
+      }
+    }
+    const set = (only ?? columns).filter(c => !excluded.has(c)).map(c => `${c} = excluded.${c}`);
+    if (conflict.versionColumn) {
+      const table = plan.table;
+      set.push(`${conflict.versionColumn} = ${conflict.versionIsDate ? 'current_timestamp(3)' : `${table}.${conflict.versionColumn} + 1`}`);
+    }
+    // nothing to update still has to name a column, or PostgreSQL would not lock and return the row
+    if (set.length === 0) set.push(`${conflict.keyColumns[0]} = excluded.${conflict.keyColumns[0]}`);
+    return set;
+  }
+
+  async #rejectDuplicates(plan: EntityPlan, keys: string[], stage: string, run: RunQuery): Promise<void> {
+    const { rows } = await run(
+      `select array_agg("_ord" order by "_ord")::text[] as positions from ${stage} group by ${keys.join(', ')} having count(*) > 1 order by min("_ord") limit 1`,
+    );
+    if (!rows.length) return;
+    const positions = (rows[0].positions as string[]).map(Number);
+    throw new CopyPersistError(
+      'DUPLICATE_KEY',
+      `input positions ${positions.join(' and ')} have the same conflict key; pass onConflictDuplicates: 'last-wins' to keep the last`,
+      { entity: plan.entityName, position: positions[1] },
+    );
+  }
+
+  /** Entities that met an existing row take that row's primary key instead of the reserved one. */
+  async #restoreKeys(plan: EntityPlan, keys: string[], conflict: ConflictPlan, stage: string, run: RunQuery): Promise<void> {
+    const on = keys.map(c => `t.${c} is not distinct from s.${c}`).join(' and ');
+    const { rows } = await run(`select t.${conflict.pkColumn}::text as pk, s."_ord"::text as ord from ${stage} s join ${plan.table} t on ${on}`);
+    for (const row of rows) {
+      const entity = this.#entityAt!(Number(row.ord));
+      if (entity) setGeneratedKey(this.#platform, conflict.pkProp!, entity, row.pk as string, true);
+    }
+  }
+
+  async #conflictOf(plan: EntityPlan, run: RunQuery): Promise<ConflictPlan> {
+    const known = this.#plans.get(plan);
+    if (known) return known;
+    const meta = plan.meta.root;
+    const quote = (field: string) => this.#platform.quoteIdentifier(field);
+    const pkProps = meta.primaryKeys.map(name => meta.properties[name]);
+    const pkFields = pkProps.flatMap(p => p.fieldNames);
+    const fields = this.#options.onConflictFields;
+    let keyColumns: string[];
+    let target: string;
+    if (fields && !Array.isArray(fields)) {
+      const constraint = this.#platform.quoteValue(fields.constraint) as string;
+      const { rows } = await run(
+        `select a.attname as name from pg_constraint c join pg_attribute a on a.attrelid = c.conrelid and a.attnum = any (c.conkey) ` +
+          `where c.conname = ${constraint} and c.conrelid = ${this.#platform.quoteValue(plan.table) as string}::regclass order by array_position(c.conkey, a.attnum)`,
+      );
+      if (!rows.length) throw new CopyPersistError('UNKNOWN_PROPERTY', `no constraint ${fields.constraint} on ${plan.table}`, { entity: plan.entityName });
+      keyColumns = rows.map(r => quote(r.name as string));
+      target = `on conflict on constraint ${quote(fields.constraint)}`;
+    } else {
+      keyColumns = (fields ?? meta.primaryKeys).flatMap((name: string) => this.#fieldsOf(plan, name)).map(quote);
+      const where = this.#options.onConflictIndexWhere ? ` where ${this.#options.onConflictIndexWhere}` : '';
+      target = `on conflict (${keyColumns.join(', ')})${where}`;
+    }
+    const versionProp = meta.versionProperty ? meta.properties[meta.versionProperty] : undefined;
+    const conflict: ConflictPlan = {
+      keyColumns,
+      target,
+      pkColumn: pkFields.length === 1 ? quote(pkFields[0]) : undefined,
+      pkProp: pkProps.length === 1 ? pkProps[0] : undefined,
+      keyIsPrimary: keyColumns.length === pkFields.length && pkFields.every(f => keyColumns.includes(quote(f))),
+      versionColumn: versionProp ? quote(versionProp.fieldNames[0]) : undefined,
+      versionIsDate: versionProp?.runtimeType === 'Date',
+    };
+    this.#plans.set(plan, conflict);
+    return conflict;
+  }
+
+  #fieldsOf(plan: EntityPlan, property: string): string[] {
+    const prop = plan.meta.root.properties[property];
+    if (!prop) throw new CopyPersistError('UNKNOWN_PROPERTY', 'an onConflict option names a property the entity does not have', { entity: plan.entityName, property });
+    return prop.fieldNames;
+  }
+}
