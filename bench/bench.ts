@@ -9,6 +9,7 @@
 //   npm run bench -- --stream             also 5M Book rows from an AsyncIterable (entities made lazily)
 //   npm run bench -- --stream-only [--stream-rows=N]
 //   npm run bench -- --profile [--sizes=1000000]   CPU profile of the copyPersist write, summarised
+//   npm run bench -- --print[=FILE]       the table of a saved results file (default latest.json)
 //
 // Every path runs in a child process of its own (this script, spawned with --child=...), so the
 // peak RSS reported is that path's. Between runs the table is truncated. After every run the
@@ -234,6 +235,8 @@ interface Args {
   streamRows: number;
   profile: boolean;
   out: string;
+  /** Print the table of a saved results file instead of running. */
+  print?: string;
 }
 
 function parseArgs(argv: string[], root: string): Args {
@@ -243,7 +246,7 @@ function parseArgs(argv: string[], root: string): Args {
     if (!m) throw new Error(`unknown argument ${a}`);
     flags.set(m[1], m[2] ?? '');
   }
-  const known = new Set(['sizes', 'quick', 'entities', 'paths', 'stream', 'stream-only', 'stream-rows', 'profile', 'out']);
+  const known = new Set(['print', 'sizes', 'quick', 'entities', 'paths', 'stream', 'stream-only', 'stream-rows', 'profile', 'out']);
   for (const k of flags.keys()) if (!known.has(k)) throw new Error(`unknown flag --${k}`);
   const list = (k: string) => flags.get(k)!.split(',').map(s => s.trim()).filter(Boolean);
   const num = (s: string) => {
@@ -271,6 +274,7 @@ function parseArgs(argv: string[], root: string): Args {
     streamRows: flags.has('stream-rows') ? num(flags.get('stream-rows')!) : 5_000_000,
     profile,
     out: flags.get('out') || join(root, 'bench', 'results', 'latest.json'),
+    print: flags.has('print') ? flags.get('print') || join(root, 'bench', 'results', 'latest.json') : undefined,
   };
 }
 
@@ -335,6 +339,12 @@ function printTable(results: Result[]): void {
 async function main(): Promise<void> {
   const root = repoRoot();
   const args = parseArgs(process.argv.slice(2), root);
+  if (args.print) {
+    const saved = JSON.parse(readFileSync(args.print, 'utf8')) as { complete?: boolean; generatedAt: string; command: string; results: Result[] };
+    console.log(`${saved.command} — ${saved.generatedAt}${saved.complete === false ? ' — INCOMPLETE run' : ''}`);
+    printTable(saved.results.map(r => ({ ...r, writeMs: r.writeMs ?? NaN, rowsPerSec: r.rowsPerSec ?? NaN })));
+    return;
+  }
   const csvDir = join(root, 'bench', 'results');
   mkdirSync(csvDir, { recursive: true });
 
