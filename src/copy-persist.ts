@@ -72,7 +72,7 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
         for await (const chunk of readChunks(source, chunkSize)) {
           throwIfAborted(signal);
           const entries = chunk.map((item, i) => items.read(item, position + i));
-          await keys?.assign(entries);
+          await keys?.assign(entries, Array.isArray(source) ? source.length - position : undefined);
           for (const { encoder, entity } of entries) {
             const data = insertPayload(em, encoder.plan, entity, position);
             const shape = encoder.shapeOf(data);

@@ -1,7 +1,13 @@
 // Primary keys back on the entities, as after flush: serial, bigserial and identity keys take
-// values reserved from the column's own sequence (one round trip per chunk), which then travel in
-// the COPY like any other column. Sequences never hand out a value twice, so reserved keys cannot
-// collide with concurrent inserts, and later ordinary INSERTs continue after them.
+// values reserved from the column's own sequence, which then travel in the COPY like any other
+// column. Sequences never hand out a value twice, so reserved keys cannot collide with concurrent
+// inserts, and later ordinary INSERTs continue after them.
+//
+// Each reservation ends the COPY in flight (one connection runs one statement at a time), and the
+// client and the server then wait for each other. So reservations grow: the first covers the
+// chunk, each later one twice the previous, up to MAX_BLOCK, and never more than the input has
+// rows left when that is known (arrays). An iterable input may leave unused values behind: a gap
+// in the sequence, as a rolled-back INSERT leaves one.
 import { helper, type AnyEntity, type EntityProperty, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { CopySession } from '../copy/copy-session.js';
@@ -9,10 +15,17 @@ import type { EntityPlan } from '../plan/entity-plan.js';
 
 const INT4_COLUMN = /^(int|integer|int4|serial|serial4|smallint|int2|smallserial|serial2)\b/i;
 
+const MAX_BLOCK = 100_000;
+
 interface KeyTarget {
   prop: EntityProperty;
   /** `nextval(...)` of the column's sequence, or undefined when the column has none. */
   nextval: string | undefined;
+  /** Reserved values not handed out yet, from `next` on. */
+  reserved: string[];
+  next: number;
+  /** Size of the last reservation. */
+  block: number;
 }
 
 /** Reserves and assigns generated primary keys for entities that have none. */
@@ -26,8 +39,11 @@ export class KeyAssigner {
     this.#session = session;
   }
 
-  /** Gives every entity of the chunk that lacks a database-generated primary key one from its sequence. */
-  async assign(entries: readonly { plan: EntityPlan; entity: AnyEntity }[]): Promise<void> {
+  /**
+   * Gives every entity of the chunk that lacks a database-generated primary key one from its
+   * sequence. `remaining` is how many input rows are left including this chunk, when known.
+   */
+  async assign(entries: readonly { plan: EntityPlan; entity: AnyEntity }[], remaining?: number): Promise<void> {
     const pending = new Map<EntityPlan, AnyEntity[]>();
     for (const { plan, entity } of entries) {
       const prop = keyProp(plan);
@@ -39,10 +55,21 @@ export class KeyAssigner {
     for (const [plan, entities] of pending) {
       const target = await this.#targetOf(plan);
       if (!target?.nextval) continue;
-      // as text, so that bigint keys keep every digit
-      const { rows } = await this.#session.query(`select ${target.nextval}::text as id from generate_series(1, ${entities.length})`);
-      for (let i = 0; i < entities.length; i++) setGeneratedKey(this.#platform, target.prop, entities[i], rows[i].id as string);
+      const available = target.reserved.length - target.next;
+      if (available < entities.length) {
+        const wanted = Math.min(Math.max(entities.length - available, target.block * 2), MAX_BLOCK, remaining ?? Infinity);
+        await this.#reserve(target, Math.max(wanted, entities.length - available));
+      }
+      for (const entity of entities) setGeneratedKey(this.#platform, target.prop, entity, target.reserved[target.next++]);
     }
+  }
+
+  async #reserve(target: KeyTarget, count: number): Promise<void> {
+    // one text value, so bigint keys keep every digit and 100k keys cost one row
+    const { rows } = await this.#session.query(`select string_agg(${target.nextval}::text, ',') as ids from generate_series(1, ${count})`);
+    target.reserved = [...target.reserved.slice(target.next), ...(rows[0].ids as string).split(',')];
+    target.next = 0;
+    target.block = count;
   }
 
   async #targetOf(plan: EntityPlan): Promise<KeyTarget | null> {
@@ -53,7 +80,13 @@ export class KeyAssigner {
     const column = this.#platform.quoteValue(prop.fieldNames[0]) as string;
     const { rows } = await this.#session.query(`select pg_get_serial_sequence(${table}, ${column}) as sequence`);
     const sequence = rows[0]?.sequence as string | null;
-    const target: KeyTarget = { prop, nextval: sequence ? `nextval(${this.#platform.quoteValue(sequence) as string}::regclass)` : undefined };
+    const target: KeyTarget = {
+      prop,
+      nextval: sequence ? `nextval(${this.#platform.quoteValue(sequence) as string}::regclass)` : undefined,
+      reserved: [],
+      next: 0,
+      block: 0,
+    };
     this.#targets.set(plan, target);
     return target;
   }
