@@ -38,6 +38,11 @@ export interface CopyPersistOptions extends CopyConflictOptions {
    * otherwise avoids.
    */
   manage?: boolean;
+  /**
+   * Load through this many pooled connections at once, each batch of `batchSize` rows in a
+   * transaction of its own (see `copyParallel`). Not inside a caller's transaction.
+   */
+  parallel?: number;
 }
 
 /**
