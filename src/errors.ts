@@ -12,6 +12,11 @@
  * - `DUPLICATE_KEY`: an upsert's input holds two rows with the same conflict key.
  * - `SOURCE_FAILED`: the input iterator threw; the cause holds what it threw.
  * - `ABORTED`: the `signal` was aborted.
+ * - `IN_TRANSACTION`: `parallel` was asked for inside a transaction (each batch commits on its own).
+ * - `PARALLEL_FAILED`: a batch of a parallel load failed; unlike every other code, earlier batches
+ *   stay committed: see `CopyParallelError.committed`.
+ * - `DISTRIBUTION_COLUMN`: an upsert's conflict target on a Citus distributed table leaves out its
+ *   distribution column.
  */
 export type CopyErrorCode =
   | 'UNREGISTERED_ENTITY'
@@ -24,7 +29,10 @@ export type CopyErrorCode =
   | 'INVALID_INPUT'
   | 'DUPLICATE_KEY'
   | 'SOURCE_FAILED'
-  | 'ABORTED';
+  | 'ABORTED'
+  | 'IN_TRANSACTION'
+  | 'PARALLEL_FAILED'
+  | 'DISTRIBUTION_COLUMN';
 
 /** Where in the input an error belongs. */
 export interface CopyErrorContext {
