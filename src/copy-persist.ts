@@ -10,6 +10,7 @@ import { SegmentBuilder } from './copy/segment.js';
 import { CsvRowEncoder } from './encoding/csv-row.js';
 import { CopyPersistError } from './errors.js';
 import { KeyAssigner } from './features/assign-keys.js';
+import { copyParallelIfAsked } from './features/parallel.js';
 import { UpsertDestination } from './features/upsert.js';
 import { readChunks, type CopySource } from './input/read-chunks.js';
 import type { CopyPersistOptions, CopyPersistResult } from './options.js';
@@ -42,6 +43,9 @@ export function copyPersist(
   b?: CopySource<object> | CopyPersistOptions,
   c?: CopyPersistOptions,
 ): Promise<CopyPersistResult> {
+  // `parallel`: batches on several connections, each batch a call of this function (features/parallel)
+  const parallel = copyParallelIfAsked(em, a, b, c);
+  if (parallel) return parallel;
   if (typeof a === 'function') return run(em, a as EntityClass<object>, b as CopySource<object>, c ?? {});
   return run(em, undefined, a, (b as CopyPersistOptions | undefined) ?? {});
 }
