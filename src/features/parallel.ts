@@ -6,6 +6,7 @@
 // re-run skip what an earlier run committed.
 import type { EntityClass } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
+import { discardIfStranded, watchPool } from '../adapters/mikro-orm.js';
 import { copyPersist } from '../copy-persist.js';
 import { CopyPersistError } from '../errors.js';
 import { readChunks, type CopySource } from '../input/read-chunks.js';
@@ -244,13 +245,23 @@ async function copyBatch(
   if (!book) return copy(fork); // copyPersist opens and commits a transaction of its own
   if (book.done.has(batch.index)) return undefined;
   let result: CopyPersistResult | undefined;
-  await fork.transactional(async tem => {
-    const trx = tem as SqlEntityManager;
-    // the bookkeeping row first: its primary key makes a concurrent run with the same loadId wait
-    // here and then skip the batch, instead of writing it twice
-    if (!(await book.claim(trx, batch))) return;
-    result = await copy(trx); // inside transactional(): a savepoint of this same transaction
-  });
+  const pool = await watchPool(fork.getConnection('write') as { getNativeClient?: () => Promise<unknown> });
+  let trxContext: unknown;
+  try {
+    await fork.transactional(async tem => {
+      const trx = tem as SqlEntityManager;
+      trxContext = trx.getTransactionContext();
+      // the bookkeeping row first: its primary key makes a concurrent run with the same loadId wait
+      // here and then skip the batch, instead of writing it twice
+      if (!(await book.claim(trx, batch))) return;
+      result = await copy(trx); // inside transactional(): a savepoint of this same transaction
+    });
+  } catch (e) {
+    // a killed connection can neither commit nor roll back, and MikroORM 7 (Kysely) then keeps its
+    // pool slot; copyPersist frees it for transactions it opens, this transaction is ours
+    discardIfStranded(pool, trxContext, e instanceof Error ? e : new Error(String(e)));
+    throw e;
+  }
   return result;
 }
 
