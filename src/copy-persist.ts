@@ -12,6 +12,8 @@ import { CopyPersistError } from './errors.js';
 import { KeyAssigner } from './features/assign-keys.js';
 import { copyParallelIfAsked } from './features/parallel.js';
 import { UpsertDestination } from './features/upsert.js';
+import { orderGraph, type GraphOrder } from './features/cascade.js';
+import { setDeferredReferences } from './features/deferred-references.js';
 import { readChunks, type CopySource } from './input/read-chunks.js';
 import type { CopyPersistOptions, CopyPersistResult } from './options.js';
 import { planFor, type EntityPlan } from './plan/entity-plan.js';
@@ -56,7 +58,18 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
   const { signal, onProgress } = options;
   throwIfAborted(signal);
 
-  const items = new ItemReader(em, rowClass);
+  let items = new ItemReader(em, rowClass);
+  let graph: GraphOrder | undefined;
+  if (options.cascade) {
+    // the whole graph must be known to order it, so the input is read up front
+    const roots: AnyEntity[] = [];
+    for await (const chunk of readChunks(source, chunkSize)) {
+      for (const item of chunk) roots.push(items.read(item, roots.length).entity);
+    }
+    graph = orderGraph(em, roots);
+    source = graph.entities;
+    items = new ItemReader(em, undefined);
+  }
   const managed: AnyEntity[] = [];
   const upsert = options.onConflictAction !== undefined || options.onConflictFields !== undefined;
   // an upserted row that met an existing one takes that row's key, so keep the entities to set it on
@@ -79,6 +92,7 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
           await keys?.assign(entries, Array.isArray(source) ? source.length - position : undefined);
           for (const { encoder, entity } of entries) {
             const data = insertPayload(em, encoder.plan, entity, position);
+            for (const prop of graph?.deferred.get(entity) ?? []) data[prop.name] = null;
             const shape = encoder.shapeOf(data);
             const line = encoder.encode(data, shape, position);
             // the staging table has one more column: the row's input position
@@ -87,7 +101,7 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
             kept?.set(position, entity);
             position++;
           }
-          for (const segment of builder.take()) {
+          for (const segment of builder.take(graph && (plan => graph!.tableOrder.get(plan.meta.root) ?? 0))) {
             await session.send(segment);
             throwIfAborted(signal);
             const name = segment.encoder.plan.entityName;
@@ -97,6 +111,7 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
           }
         }
         await session.finish();
+        if (graph?.deferred.size) await setDeferredReferences(em, session, graph.deferred, meta => items.planOf(meta));
         throwIfAborted(signal);
         const byEntity = session.byEntity;
         const result: CopyPersistResult = { rows: Object.values(byEntity).reduce((sum, n) => sum + n, 0), byEntity };
@@ -160,6 +175,10 @@ class ItemReader {
       throw new CopyPersistError('UNREGISTERED_ENTITY', `not an entity${hint}`, { entity: label ?? name, position });
     }
     return meta;
+  }
+
+  planOf(meta: EntityMetadata): EntityPlan {
+    return this.#encoderOf(meta).plan;
   }
 
   #encoderOf(meta: EntityMetadata): CsvRowEncoder {

@@ -39,6 +39,15 @@ export interface CopyPersistOptions extends CopyConflictOptions {
    */
   manage?: boolean;
   /**
+   * Copy what is reachable from the given entities and not yet in the database (default `false`):
+   * to-one targets first, then the entities, then collection items, then many-to-many pivot rows,
+   * all in the same transaction. Managed entities, references and entities whose generated key is
+   * set count as existing and are only referenced. A cycle of new entities works where one of its
+   * foreign keys is nullable: that key is written as NULL and set once every row is in. The input
+   * is read whole before the first row is written; error positions then count in write order.
+   */
+  cascade?: boolean;
+  /**
    * Load through this many pooled connections at once, each batch of `batchSize` rows in a
    * transaction of its own (see `copyParallel`). Not inside a caller's transaction.
    */

@@ -73,6 +73,19 @@ export class CopySession {
     return this.#run(sql);
   }
 
+  /** Ends the COPY in flight, then runs one more COPY of ready CSV text (`sql` is its statement). */
+  async copyText(sql: string, text: string): Promise<number> {
+    await this.#endCurrent();
+    const copy = CopyIn.start(sql, this.#submit);
+    try {
+      await copy.write(Buffer.from(text, 'utf8'));
+      return await copy.end();
+    } catch (e) {
+      await copy.abort(e as Error);
+      throw e;
+    }
+  }
+
   /** Ends the last COPY. */
   async finish(): Promise<void> {
     await this.#endCurrent();

@@ -32,11 +32,14 @@ export class SegmentBuilder {
     else runs.push(position, 1);
   }
 
-  /** The segments in write order (dependency rank, then first appearance), and a fresh builder state. */
-  take(): Segment[] {
+  /**
+   * The segments in write order (dependency rank, then first appearance), and a fresh builder
+   * state. `rankOf` replaces the rank the plans derive from metadata alone.
+   */
+  take(rankOf: (plan: Segment['encoder']['plan']) => number = plan => plan.rank): Segment[] {
     const segments = [...this.#segments.values()].flatMap(byShape => [...byShape.values()]);
     this.#segments = new Map();
     this.#count = 0;
-    return segments.sort((a, b) => a.encoder.plan.rank - b.encoder.plan.rank || a.seen - b.seen);
+    return segments.sort((a, b) => rankOf(a.encoder.plan) - rankOf(b.encoder.plan) || a.seen - b.seen);
   }
 }
