@@ -164,6 +164,7 @@ export class UpsertDestination implements CopyDestination {
       versionColumn: versionProp ? quote(versionProp.fieldNames[0]) : undefined,
       versionIsDate: versionProp?.runtimeType === 'Date',
     };
+    await rejectWithoutDistributionColumn(this.#platform, plan, keyColumns, run);
     this.#plans.set(plan, conflict);
     return conflict;
   }
@@ -173,4 +174,26 @@ export class UpsertDestination implements CopyDestination {
     if (!prop) throw new CopyPersistError('UNKNOWN_PROPERTY', 'an onConflict option names a property the entity does not have', { entity: plan.entityName, property });
     return prop.fieldNames;
   }
+}
+
+/**
+ * Citus enforces a unique index of a distributed table shard by shard, so it accepts one only when
+ * it holds the distribution column, and an ON CONFLICT target without it matches no index: the
+ * server's error would not say why. On plain PostgreSQL this costs one catalog query per entity.
+ */
+export async function rejectWithoutDistributionColumn(platform: Platform, plan: EntityPlan, keyColumns: string[], run: RunQuery): Promise<void> {
+  const { rows: extension } = await run(`select exists (select 1 from pg_extension where extname = 'citus') as citus`);
+  if (!extension[0]?.citus) return;
+  // citus_tables (Citus 10+): '<none>' for reference tables and schema-sharded tables
+  const { rows } = await run(
+    `select distribution_column::text as name from citus_tables where table_name = ${platform.quoteValue(plan.table) as string}::regclass and citus_table_type = 'distributed'`,
+  );
+  const column = rows[0]?.name as string | undefined;
+  if (!column || column === '<none>' || keyColumns.includes(platform.quoteIdentifier(column))) return;
+  throw new CopyPersistError(
+    'DISTRIBUTION_COLUMN',
+    `${plan.table} is a Citus distributed table on ${platform.quoteIdentifier(column)}, and Citus can only enforce unique keys that include the distribution column; ` +
+      `the conflict target (${keyColumns.join(', ')}) does not, so no unique index can arbitrate it. Add the distribution column to onConflictFields (and to the unique constraint)`,
+    { entity: plan.entityName },
+  );
 }
