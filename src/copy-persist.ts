@@ -94,9 +94,8 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
             const data = insertPayload(em, encoder.plan, entity, position);
             for (const prop of graph?.deferred.get(entity) ?? []) data[prop.name] = null;
             const shape = encoder.shapeOf(data);
-            const line = encoder.encode(data, shape, position);
-            // the staging table has one more column: the row's input position
-            builder.add(encoder, shape, upsert ? `${line.slice(0, -1)},${position}\n` : line, position);
+            // the staging table of an upsert has one more column: the row's input position
+            encoder.encode(data, shape, position, builder.writerFor(encoder, shape, position), upsert ? position : undefined);
             if (options.manage) managed.push(entity);
             kept?.set(position, entity);
             position++;

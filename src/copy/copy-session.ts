@@ -64,7 +64,7 @@ export class CopySession {
     }
     const target = this.#current!;
     appendRuns(target.positions, segment.positions);
-    await this.#guard(target, () => target.copy.write(Buffer.from(segment.text, 'utf8')));
+    await this.#guard(target, () => target.copy.write(segment.bytes!));
   }
 
   /** Ends the COPY in flight, then runs one statement on the same connection. */

@@ -4,6 +4,7 @@ import { Utils, type Dictionary, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { CopyPersistError } from '../errors.js';
 import type { ColumnGroup, EntityPlan } from '../plan/entity-plan.js';
+import type { ChunkWriter } from './chunk-writer.js';
 import { ValueError, columnTraits, toPgText, type ColumnTraits } from './pg-text.js';
 
 /** Which column groups a row fills: a bitmask, or a string of `0`/`1` past 30 groups. */
@@ -47,33 +48,53 @@ export class CsvRowEncoder {
     return this.plan.groups.filter((_, i) => isInShape(shape, i)).flatMap(g => g.quotedFields);
   }
 
-  /** Appends nothing; returns the CSV line (with its newline) for `data` in `shape`. */
-  encode(data: Dictionary, shape: RowShape, position: number): string {
+  /**
+   * Writes the CSV line of `data` in `shape` into `out`; `ordinal`, when given, is written as one
+   * more column (the staging table of an upsert keeps each row's input position).
+   */
+  encode(data: Dictionary, shape: RowShape, position: number, out: ChunkWriter, ordinal?: number): void {
     const groups = this.plan.groups;
-    let line = '';
     let first = true;
     for (let i = 0; i < groups.length; i++) {
       if (!isInShape(shape, i)) continue;
       const group = groups[i];
       try {
+        if (group.kind === 'single') {
+          if (!first) out.comma();
+          first = false;
+          this.#field(out, singleValue(group, data[group.prop.name]), this.#traits[i][0]);
+          continue;
+        }
         const values = this.#columnValues(group, data[group.prop.name]);
         for (let c = 0; c < values.length; c++) {
-          if (!first) line += ',';
+          if (!first) out.comma();
           first = false;
-          line += csvField(toPgText(values[c], this.#platform, this.#traits[i][c]));
+          this.#field(out, values[c], this.#traits[i][c]);
         }
       } catch (e) {
         throw this.#describe(e, group, position);
       }
     }
-    return line + '\n';
+    if (ordinal !== undefined) {
+      out.comma();
+      out.plain(String(ordinal));
+    }
+    out.newline();
+  }
+
+  /** One field: NULL is empty; strings and JSON are quoted; numbers, booleans, dates and bytea need no quotes. */
+  #field(out: ChunkWriter, value: unknown, traits: ColumnTraits): void {
+    const text = toPgText(value, this.#platform, traits);
+    if (text === null) return;
+    const type = typeof value;
+    if (type === 'string' || (type === 'object' && !(value instanceof Date) && !ArrayBuffer.isView(value))) out.quoted(text);
+    else out.plain(text);
   }
 
   /** The value(s) flush's `nativeInsertMany` binds for one property of the payload. */
   #columnValues(group: ColumnGroup, raw: unknown): unknown[] {
     const prop = group.prop;
-    // nativeInsertMany: `rowValue ?? prop.default` unless the property is nullable
-    const value = raw === null && !prop.nullable && prop.default != null ? prop.default : raw;
+    const value = singleValue(group, raw);
     switch (group.kind) {
       case 'single':
         return [value];
@@ -102,6 +123,12 @@ export class CsvRowEncoder {
     if (!(error instanceof ValueError)) return error;
     return new CopyPersistError(error.code, error.message, { entity: this.plan.entityName, property: group.label, position });
   }
+}
+
+/** nativeInsertMany binds `rowValue ?? prop.default` unless the property is nullable. */
+function singleValue(group: ColumnGroup, raw: unknown): unknown {
+  const prop = group.prop;
+  return raw === null && !prop.nullable && prop.default != null ? prop.default : raw;
 }
 
 function isInShape(shape: RowShape, index: number): boolean {
