@@ -98,6 +98,9 @@ export class CopyParallelError extends CopyPersistError {
  * - Failure: the first error stops every stream (the others are aborted and roll back their
  *   batch) and a {@link CopyParallelError} says which input ranges were committed.
  * - With `loadId`, a re-run with the same id and input writes only the batches not yet committed.
+ * - `onProgress` is called as each batch commits, with the totals committed by this call;
+ *   `signal` stops every stream (rejecting with code `ABORTED` and the committed ranges).
+ * - Keys: each batch reserves its own block of the sequence, so keys interleave across batches.
  *
  * `copyPersist(em, rows, { parallel: n })` calls this.
  *
