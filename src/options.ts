@@ -49,9 +49,24 @@ export interface CopyPersistOptions extends CopyConflictOptions {
   cascade?: boolean;
   /**
    * Load through this many pooled connections at once, each batch of `batchSize` rows in a
-   * transaction of its own (see `copyParallel`). Not inside a caller's transaction.
+   * transaction of its own (see `copyParallel`): not all or nothing, and not inside a caller's
+   * transaction.
    */
   parallel?: number;
+  /** With `parallel`: input rows per batch, one transaction each (default 50 000). */
+  batchSize?: number;
+  /**
+   * With `parallel`: makes re-runs exactly-once. Each committed batch is recorded under this id in
+   * the bookkeeping table, in the batch's own transaction, and a later call with the same id and
+   * the same input skips the batches recorded. Batches are numbered by input order, so the input
+   * must come in the same order with the same `batchSize`.
+   */
+  loadId?: string;
+  /**
+   * Bookkeeping table of `loadId`, optionally schema-qualified (`schema.table`); created on first
+   * use. Default `mikro_orm_pg_copy_loads` in the ORM's configured schema.
+   */
+  loadTable?: string;
 }
 
 /**
@@ -107,4 +122,8 @@ export interface CopyPersistResult {
   byEntity: Record<string, number>;
   /** With upsert options: rows inserted, updated and skipped (existing with `'ignore'`, or duplicates with `'last-wins'`). */
   upserted?: { inserted: number; updated: number; skipped: number };
+  /** With `parallel`: batches committed by this call. */
+  batches?: number;
+  /** With `parallel` and `loadId`: batches skipped because an earlier run had committed them. */
+  skippedBatches?: number;
 }

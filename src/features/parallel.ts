@@ -27,24 +27,8 @@ export const DEFAULT_LOAD_TABLE = 'mikro_orm_pg_copy_loads';
  * await copyPersist(em, readBooks('books.ndjson'), options);
  * ```
  */
-export interface CopyParallelOptions extends CopyPersistOptions {
-  /** Concurrent streams, each on a pooled connection of its own (default 2 with `copyParallel`). */
-  parallel?: number;
-  /** Input rows per batch, one transaction each (default 50 000). */
-  batchSize?: number;
-  /**
-   * Makes re-runs exactly-once: each committed batch is recorded under this id in the bookkeeping
-   * table, in the batch's own transaction, and a later call with the same id and the same input
-   * skips the batches recorded. Batches are numbered by input order, so the input must come in the
-   * same order with the same `batchSize`.
-   */
-  loadId?: string;
-  /**
-   * Bookkeeping table of `loadId`, optionally schema-qualified (`schema.table`); created on first
-   * use. Default `mikro_orm_pg_copy_loads` in the ORM's configured schema.
-   */
-  loadTable?: string;
-}
+/** Options of {@link copyParallel}: those of `copyPersist`, where `parallel`, `batchSize`, `loadId` and `loadTable` apply. */
+export type CopyParallelOptions = CopyPersistOptions;
 
 /** What {@link copyParallel} returns. */
 export interface CopyParallelResult extends CopyPersistResult {
