@@ -72,8 +72,9 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
   }
   const managed: AnyEntity[] = [];
   const upsert = options.onConflictAction !== undefined || options.onConflictFields !== undefined;
-  // an upserted row that met an existing one takes that row's key, so keep the entities to set it on
-  const kept = upsert && options.assignKeys !== false ? new Map<number, AnyEntity>() : undefined;
+  // an upserted row that met an existing one on a key other than the primary key takes that row's
+  // key, so keep the entities to set it on
+  const kept = upsert && options.onConflictFields !== undefined && options.assignKeys !== false ? new Map<number, AnyEntity>() : undefined;
   const upsertDestination = upsert ? new UpsertDestination(em, options, kept && (p => kept.get(p))) : undefined;
   const result = await inTransaction(em, trx =>
     withTransactionConnection(trx, async submit => {
