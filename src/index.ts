@@ -5,3 +5,4 @@ export type { CopyConflictOptions } from './options.js';
 export type { CopySource } from './input/read-chunks.js';
 export type { CopyPersistOptions, CopyPersistResult, CopyProgress } from './options.js';
 export { CopyPersistError, type CopyErrorCode, type CopyErrorContext, type CopyDatabaseErrorContext } from './errors.js';
+export { loadFixtures, truncateEntities, type FixtureInput, type FixtureFactory, type FactoryFixture, type LoadFixturesResult } from './features/fixtures.js';

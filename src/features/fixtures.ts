@@ -1,0 +1,203 @@
+// Test fixtures through COPY: entities, rows keyed by entity name (written in foreign-key order),
+// or @mikro-orm/seeder factories made lazily; and one TRUNCATE of every table to reset between tests.
+import { ReferenceKind, type EntityMetadata, type EntityName } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/postgresql';
+import { copyPersist } from '../copy-persist.js';
+import { CopyPersistError } from '../errors.js';
+import type { CopyPersistOptions, CopyPersistResult } from '../options.js';
+
+/**
+ * What `loadFixtures` needs of a factory: `makeEntity`, which `@mikro-orm/seeder`'s `Factory` has
+ * in 6.x and 7.x. Typed structurally so this package does not depend on the seeder.
+ */
+export interface FixtureFactory<T extends object = object, I = never> {
+  makeEntity(input?: I, index?: number): T;
+}
+
+/** `count` entities made by `factory`, each with `overrides` (or `overrides(index)`). */
+export interface FactoryFixture<T extends object = object, I = never> {
+  factory: FixtureFactory<T, I>;
+  count: number;
+  overrides?: I | ((index: number) => I);
+}
+
+/**
+ * Input of {@link loadFixtures}: an array of entities and factory fixtures (in any mix), one
+ * factory fixture, or plain rows keyed by entity class name.
+ */
+export type FixtureInput =
+  | ReadonlyArray<object | FactoryFixture<object, unknown>>
+  | FactoryFixture<object, unknown>
+  | { readonly [entityName: string]: ReadonlyArray<Record<string, unknown>> };
+
+/** What `loadFixtures` returns. */
+export interface LoadFixturesResult {
+  /** Rows written. */
+  rows: number;
+  /** Rows written per entity class name. */
+  byEntity: Record<string, number>;
+}
+
+/**
+ * Loads test fixtures through COPY, all in one transaction (the caller's, when `em` is in one).
+ *
+ * - An array of entities is copied as `copyPersist(em, entities, options)` does (pass
+ *   `{ cascade: true }` to copy unsaved relation targets too). Factory fixtures in the array are
+ *   expanded in place.
+ * - A factory fixture `{ factory, count, overrides }` calls `factory.makeEntity(overrides, i)`
+ *   `count` times, lazily, a chunk ahead of the COPY: the made entities never enter the unit of
+ *   work and never all sit in memory. (`make()`/`create()` of the seeder would persist them.)
+ * - Plain rows keyed by entity class name (`{ Book: [...], Author: [...] }`) are written table by
+ *   table, referenced tables first, whatever the key order.
+ *
+ * @example
+ * ```ts
+ * import { loadFixtures } from 'mikro-orm-pg-copy';
+ *
+ * await loadFixtures(em, {
+ *   Book: [{ id: 1, title: 'Dune', author: 1 }],
+ *   Author: [{ id: 1, name: 'Frank Herbert' }],   // written first: books reference it
+ * });
+ * await loadFixtures(em, { factory: new AuthorFactory(em), count: 50_000, overrides: { country: 'NL' } });
+ * await loadFixtures(em, [author, ...books]);
+ * ```
+ */
+export function loadFixtures<T extends object, I>(em: SqlEntityManager, input: FactoryFixture<T, I>, options?: CopyPersistOptions): Promise<LoadFixturesResult>;
+export function loadFixtures(em: SqlEntityManager, input: FixtureInput, options?: CopyPersistOptions): Promise<LoadFixturesResult>;
+export async function loadFixtures(em: SqlEntityManager, input: FixtureInput, options: CopyPersistOptions = {}): Promise<LoadFixturesResult> {
+  if (isFactoryFixture(input)) return summary(await copyPersist(em, made(input), options));
+  if (Array.isArray(input)) {
+    const source = input.some(isFactoryFixture) ? expand(input) : input;
+    return summary(await copyPersist(em, source, options));
+  }
+  const byName = input as Record<string, ReadonlyArray<Record<string, unknown>>>;
+  const rowsOf = new Map<EntityMetadata, ReadonlyArray<Record<string, unknown>>>();
+  for (const [name, rows] of Object.entries(byName)) rowsOf.set(entityByName(em, name), rows);
+  const ordered = referencedFirst([...rowsOf.keys()]);
+  // one transaction for all tables: a failing table leaves none of the others behind
+  return em.transactional(async trx => {
+    const result: LoadFixturesResult = { rows: 0, byEntity: {} };
+    for (const meta of ordered) {
+      const rows = rowsOf.get(meta)!;
+      if (!rows.length) continue;
+      const copied = await copyPersist(trx as SqlEntityManager, meta.class, rows, options);
+      result.rows += copied.rows;
+      for (const [name, n] of Object.entries(copied.byEntity)) result.byEntity[name] = (result.byEntity[name] ?? 0) + n;
+    }
+    return result;
+  });
+}
+
+/**
+ * Empties the tables of the given entities, or of every entity of the ORM (pivot tables
+ * included), with one `TRUNCATE ... RESTART IDENTITY CASCADE`: sequences start over, and tables
+ * referencing the truncated ones are emptied too. Runs in `em`'s transaction when it has one.
+ * Returns the tables truncated, quoted and schema-qualified.
+ *
+ * @example
+ * ```ts
+ * import { truncateEntities } from 'mikro-orm-pg-copy';
+ *
+ * beforeEach(() => truncateEntities(orm.em));            // every table
+ * await truncateEntities(orm.em, [Book, 'Author']);     // just these (and what references them)
+ * ```
+ */
+export async function truncateEntities(em: SqlEntityManager, entities?: ReadonlyArray<EntityName<object> | string>): Promise<string[]> {
+  const metas = entities
+    ? entities.map(e => (typeof e === 'string' ? entityByName(em, e) : metaOf(em, e)))
+    : allMetadata(em).filter(meta => !meta.embeddable && !meta.virtual && !meta.expression && !!meta.tableName && !(meta.abstract && !meta.discriminatorColumn));
+  const driver = em.getDriver();
+  const platform = em.getPlatform();
+  const tables = new Set<string>();
+  for (const meta of metas) {
+    if (meta.embeddable || meta.virtual || meta.expression) {
+      throw new CopyPersistError('UNREGISTERED_ENTITY', 'not a table-backed entity (embeddable or virtual)', { entity: meta.className });
+    }
+    // single-table inheritance: every subtype lives in its root's table
+    const root = meta.root ?? meta;
+    const schema = driver.getSchemaName(root, { schema: root.schema });
+    tables.add(schema ? `${platform.quoteIdentifier(schema)}.${platform.quoteIdentifier(root.tableName)}` : platform.quoteIdentifier(root.tableName));
+  }
+  if (!tables.size) return [];
+  const list = [...tables];
+  await em.getConnection().execute(`truncate table ${list.join(', ')} restart identity cascade`, [], 'run', em.getTransactionContext());
+  return list;
+}
+
+function isFactoryFixture(value: unknown): value is FactoryFixture<object, unknown> {
+  const factory = (value as { factory?: { makeEntity?: unknown } } | null)?.factory;
+  return typeof factory?.makeEntity === 'function' && typeof (value as { count?: unknown }).count === 'number';
+}
+
+function* made(fixture: FactoryFixture<object, unknown>): Generator<object> {
+  const { factory, count, overrides } = fixture;
+  if (!Number.isInteger(count) || count < 0) throw new TypeError(`loadFixtures: count must be a non-negative integer, got ${count}`);
+  for (let i = 0; i < count; i++) {
+    yield factory.makeEntity(typeof overrides === 'function' ? (overrides as (index: number) => unknown)(i) : overrides, i);
+  }
+}
+
+function* expand(items: ReadonlyArray<unknown>): Generator<object> {
+  for (const item of items) {
+    if (isFactoryFixture(item)) yield* made(item);
+    else yield item as object;
+  }
+}
+
+function summary(result: CopyPersistResult): LoadFixturesResult {
+  return { rows: result.rows, byEntity: result.byEntity };
+}
+
+/** Every entity of the ORM: a dictionary in MikroORM 6, a Map in 7. */
+function allMetadata(em: SqlEntityManager): EntityMetadata[] {
+  const all: unknown = em.getMetadata().getAll();
+  return all instanceof Map ? [...(all as Map<unknown, EntityMetadata>).values()] : Object.values(all as Record<string, EntityMetadata>);
+}
+
+function metaOf(em: SqlEntityManager, entity: EntityName<object>): EntityMetadata {
+  const meta = em.getMetadata().find(entity);
+  if (!meta) throw new CopyPersistError('UNREGISTERED_ENTITY', 'not an entity registered with this ORM', { entity: String((entity as { name?: string }).name ?? entity) });
+  return meta as EntityMetadata;
+}
+
+/** Resolves a class name (or MikroORM's entity `name`) among the ORM's entities. */
+function entityByName(em: SqlEntityManager, name: string): EntityMetadata {
+  const metas = allMetadata(em);
+  const meta = metas.find(m => m.className === name) ?? metas.find(m => (m as EntityMetadata & { name?: string }).name === name);
+  if (!meta || meta.embeddable) {
+    throw new CopyPersistError('UNREGISTERED_ENTITY', `no entity named "${name}" in this ORM (known: ${metas.filter(m => !m.embeddable && !m.pivotTable).map(m => m.className).sort().join(', ')})`, { entity: name });
+  }
+  return meta;
+}
+
+/**
+ * Orders entities so that the targets of owning many-to-one and one-to-one relations come before
+ * the entities referencing them (Kahn's algorithm, stable in input order). Self-references are the
+ * rows' own order to get right. A cycle is broken at the earliest entity still waiting; its rows
+ * then need nullable keys, or PostgreSQL reports the violated foreign key.
+ */
+function referencedFirst(metas: EntityMetadata[]): EntityMetadata[] {
+  const present = new Set(metas.map(m => m.root ?? m));
+  const dependsOn = new Map<EntityMetadata, Set<EntityMetadata>>();
+  for (const meta of metas) {
+    const deps = new Set<EntityMetadata>();
+    for (const prop of meta.relations) {
+      const owning = prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner);
+      const target = prop.targetMeta?.root ?? prop.targetMeta;
+      if (owning && target && target !== (meta.root ?? meta) && present.has(target)) deps.add(target);
+    }
+    dependsOn.set(meta, deps);
+  }
+  const done = new Set<EntityMetadata>();
+  const order: EntityMetadata[] = [];
+  const pending = [...metas];
+  while (pending.length) {
+    const ready = pending.find(m => [...dependsOn.get(m)!].every(d => done.has(d)));
+    const next = ready ?? pending[0];
+    pending.splice(pending.indexOf(next), 1);
+    order.push(next);
+    // a table counts as written once all entities sharing it (single-table inheritance) are
+    if (!pending.some(m => (m.root ?? m) === (next.root ?? next))) done.add(next.root ?? next);
+  }
+  return order;
+}
