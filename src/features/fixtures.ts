@@ -160,8 +160,8 @@ function metaOf(em: SqlEntityManager, entity: EntityName<object>): EntityMetadat
   return meta as EntityMetadata;
 }
 
-/** Resolves a class name (or MikroORM's entity `name`) among the ORM's entities. */
-function entityByName(em: SqlEntityManager, name: string): EntityMetadata {
+/** Resolves a class name (or MikroORM's entity `name`) among the ORM's entities. Internal: also used by loadFile. */
+export function entityByName(em: SqlEntityManager, name: string): EntityMetadata {
   const metas = allMetadata(em);
   const meta = metas.find(m => m.className === name) ?? metas.find(m => (m as EntityMetadata & { name?: string }).name === name);
   if (!meta || meta.embeddable) {
