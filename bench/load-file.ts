@@ -1,0 +1,74 @@
+// Rows per second of loadFile on a 1M-line NDJSON file (8 columns: text with quotes and commas,
+// decimal, integer, timestamptz, text[], jsonb, boolean), and the peak RSS growth while loading,
+// on embedded PostgreSQL (or DATABASE_URL). The file is written first and not timed.
+//
+//   npm run build:test && node build/bench/load-file.js [lines]
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EntitySchema, MikroORM, type Options } from '@mikro-orm/postgresql';
+import { CopyEntityManager, loadFile } from '../src/index.js';
+import { redact, startPostgres } from './support/postgres.js';
+
+const SCHEMA = 'bench_load_file';
+const lines = Number(process.argv[2] ?? 1_000_000);
+
+class Book {
+  id!: number;
+  title!: string;
+  price?: string;
+  pages?: number;
+  publishedAt?: Date;
+  tags?: string[];
+  meta?: Record<string, unknown>;
+  active!: boolean;
+}
+const BookSchema = new EntitySchema<Book>({
+  class: Book,
+  properties: {
+    id: { type: 'integer', primary: true, autoincrement: true },
+    title: { type: 'text' },
+    price: { type: 'decimal', precision: 10, scale: 2, nullable: true },
+    pages: { type: 'integer', nullable: true },
+    publishedAt: { type: 'datetime', nullable: true },
+    tags: { type: 'string[]', nullable: true },
+    meta: { type: 'json', nullable: true },
+    active: { type: 'boolean', default: true },
+  },
+});
+
+const dir = await mkdtemp(join(tmpdir(), 'bench-load-file-'));
+const path = join(dir, 'books.ndjson');
+const out = createWriteStream(path);
+for (let i = 0; i < lines; i++) {
+  const row = { title: `book ${i} "quoted", with comma`, price: (i % 10_000) / 100, pages: i % 1000, publishedAt: new Date(1_600_000_000_000 + i * 1000).toISOString(), tags: ['a', String(i)], meta: { i }, active: i % 2 === 0 };
+  if (!out.write(JSON.stringify(row) + '\n')) await once(out, 'drain');
+}
+await new Promise<void>(resolve => out.end(resolve));
+const size = (await stat(path)).size;
+
+const pg = await startPostgres();
+const orm = await MikroORM.init({ clientUrl: pg.url, schema: SCHEMA, entities: [BookSchema], entityManager: CopyEntityManager, allowGlobalContext: true } as Options);
+try {
+  const conn = orm.em.getConnection();
+  await conn.execute(`drop schema if exists "${SCHEMA}" cascade`);
+  await conn.execute(`create schema "${SCHEMA}"`);
+  const generator = orm.schema as unknown as { create?: () => Promise<void>; createSchema?: () => Promise<void> };
+  await (generator.create ? generator.create() : generator.createSchema!());
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const started = performance.now();
+  const result = await loadFile(orm.em.fork(), { path, entity: Book, onProgress: () => (peak = Math.max(peak, process.memoryUsage().rss)) });
+  const seconds = (performance.now() - started) / 1000;
+  console.log(
+    `${result.rows} rows from a ${(size / 2 ** 20).toFixed(0)} MB NDJSON file in ${seconds.toFixed(1)} s: ${Math.round(result.rows / seconds)} rows/s; ` +
+      `RSS ${(before / 2 ** 20).toFixed(0)} MB before, peak growth ${((peak - before) / 2 ** 20).toFixed(0)} MB; ` +
+      `PostgreSQL ${pg.embedded ? 'embedded' : redact(pg.url)}; load average ${loadavg().map(l => l.toFixed(2)).join(' ')}`,
+  );
+} finally {
+  await orm.close(true);
+  await pg.stop();
+  await rm(dir, { recursive: true, force: true });
+}
