@@ -12,17 +12,20 @@ export class ValueError extends Error {
 }
 
 const INTEGER_COLUMN = /^(smallint|integer|int|bigint|int2|int4|int8|smallserial|serial|bigserial)\b/i;
-const JSONB_NUL_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\u0000/;
+/** `\u0000` after an even number of backslashes: JSON's escape of NUL, not escaped text. */
+const NUL_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\u0000/;
 
 /** Column facts the conversion depends on, read once from the property. */
 export interface ColumnTraits {
   integer: boolean;
   jsonb: boolean;
+  /** A PostgreSQL array column (`text[]`, `int[]`, ...). */
+  array: boolean;
 }
 
 export function columnTraits(columnType: string | undefined): ColumnTraits {
   const type = columnType ?? '';
-  return { integer: INTEGER_COLUMN.test(type), jsonb: /^jsonb\b/i.test(type) };
+  return { integer: INTEGER_COLUMN.test(type), jsonb: /^jsonb\b/i.test(type), array: /\[\d*\]\s*$/.test(type) };
 }
 
 /**
@@ -35,6 +38,14 @@ export function toPgText(value: unknown, platform: Platform, traits: ColumnTrait
       return null;
     case 'string':
       if (value.indexOf('\0') !== -1) throw new ValueError('NUL_CHARACTER', 'text holds a NUL character (U+0000), which PostgreSQL cannot store');
+      // A NUL can also hide as an escape. JSON text (MikroORM's JsonType serialises before the
+      // payload; the encoder serialises object embeddables): jsonb rejects `\u0000` mid-COPY.
+      // An array literal from `marshallArray`, which quotes elements with JSON.stringify: the
+      // array parser reads `\u0000` as `u0000`, so flush silently stores the text `u0000`.
+      // (Every backslash of an element is doubled there, so an odd one can only come from NUL.)
+      if ((traits.jsonb || traits.array) && value.indexOf('\\u0000') !== -1 && NUL_ESCAPE.test(value)) {
+        throw traits.jsonb ? jsonbNulError() : arrayNulError();
+      }
       return value;
     case 'number':
       if (!Number.isFinite(value)) throw new ValueError('INVALID_VALUE', `${value} has no SQL literal; flush cannot write it either`);
@@ -71,12 +82,18 @@ function objectToText(value: object | null, platform: Platform, traits: ColumnTr
   }
   if (Utils.isPlainObject(value) || isJsonTagged(value)) {
     const json = JSON.stringify(value);
-    if (traits.jsonb && JSONB_NUL_ESCAPE.test(json)) {
-      throw new ValueError('NUL_CHARACTER', 'JSON holds \\u0000, which jsonb cannot store');
-    }
+    if (traits.jsonb && NUL_ESCAPE.test(json)) throw jsonbNulError();
     return json;
   }
   return String(value);
+}
+
+function jsonbNulError(): ValueError {
+  return new ValueError('NUL_CHARACTER', 'JSON holds a NUL character (\\u0000), which jsonb cannot store');
+}
+
+function arrayNulError(): ValueError {
+  return new ValueError('NUL_CHARACTER', 'an array element holds a NUL character (U+0000), which PostgreSQL cannot store (flush would store it as the text "u0000")');
 }
 
 /** MikroORM tags embeddable copies that must be stored as JSON, arrays included. */
