@@ -1,7 +1,7 @@
 // copyPersist, top to bottom: read the input a chunk at a time → for each item, the payload flush
 // would insert → a CSV line per row, grouped by table and columns → COPY on the transaction's
 // connection → MikroORM's exceptions, naming the failing input position.
-import { Utils, type AnyEntity, type EntityClass, type EntityMetadata } from '@mikro-orm/core';
+import { Utils, helper, type AnyEntity, type EntityClass, type EntityMetadata } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { withTransactionConnection } from './adapters/mikro-orm.js';
 import { inTransaction } from './adapters/transaction.js';
@@ -67,19 +67,23 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
       for (const item of chunk) roots.push(items.read(item, roots.length).entity);
     }
     graph = orderGraph(em, roots);
-    source = graph.entities;
+    // a table at a time over the whole graph: one COPY per table instead of one per table and chunk
+    // (the sort is stable, so rows of one table keep the walk's order: parents before children)
+    const tableOrder = graph.tableOrder;
+    source = [...graph.entities].sort((a, b) => tableOrder.get(helper(a).__meta.root)! - tableOrder.get(helper(b).__meta.root)!);
     items = new ItemReader(em, undefined);
   }
   const managed: AnyEntity[] = [];
   const upsert = options.onConflictAction !== undefined || options.onConflictFields !== undefined;
-  // an upserted row that met an existing one on a key other than the primary key takes that row's
-  // key, so keep the entities to set it on
-  const kept = upsert && options.onConflictFields !== undefined && options.assignKeys !== false ? new Map<number, AnyEntity>() : undefined;
+  // an upsert on another key than the primary key reads the keys back after its merge instead of
+  // reserving them; that needs the entities, unless they were made here from plain rows
+  const keysAfterMerge = upsert && !conflictsOnPrimaryKey(em, rowClass, options);
+  const kept = keysAfterMerge && options.assignKeys !== false && !rowClass ? new Map<number, AnyEntity>() : undefined;
   const upsertDestination = upsert ? new UpsertDestination(em, options, kept && (p => kept.get(p))) : undefined;
   const result = await inTransaction(em, trx =>
     withTransactionConnection(trx, async submit => {
       const session = new CopySession(em, submit, upsertDestination);
-      const keys = options.assignKeys === false ? undefined : new KeyAssigner(em, session);
+      const keys = options.assignKeys === false || keysAfterMerge ? undefined : new KeyAssigner(em, session);
       const onAbort = () => void session.abort(abortError(signal));
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
@@ -92,8 +96,7 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
           const entries = chunk.map((item, i) => items.read(item, position + i));
           await keys?.assign(entries, Array.isArray(source) ? source.length - position : undefined);
           for (const { encoder, entity } of entries) {
-            const data = insertPayload(em, encoder.plan, entity, position);
-            for (const prop of graph?.deferred.get(entity) ?? []) data[prop.name] = null;
+            const data = insertPayload(em, encoder.plan, entity, position, graph?.deferred.get(entity));
             const shape = encoder.shapeOf(data);
             // the staging table of an upsert has one more column: the row's input position
             encoder.encode(data, shape, position, builder.writerFor(encoder, shape, position), upsert ? position : undefined);
@@ -134,6 +137,15 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
   );
   if (options.manage) manage(em, managed);
   return result;
+}
+
+/** Is the upsert's conflict target the primary key (the default), so reserved keys cannot meet existing rows? */
+function conflictsOnPrimaryKey(em: SqlEntityManager, rowClass: EntityClass<object> | undefined, options: CopyPersistOptions): boolean {
+  const fields = options.onConflictFields;
+  if (fields === undefined) return true;
+  if (!Array.isArray(fields) || !rowClass) return false;
+  const pks: string[] = em.getMetadata().find(rowClass)?.root.primaryKeys ?? [];
+  return fields.length === pks.length && fields.every(f => pks.includes(f));
 }
 
 /** Puts the copied entities into the identity map as if loaded, so later changes become UPDATEs. */

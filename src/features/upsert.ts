@@ -120,9 +120,15 @@ export class UpsertDestination implements CopyDestination {
     );
   }
 
-  /** Entities that met an existing row take that row's primary key instead of the reserved one. */
+  /**
+   * Every entity takes the primary key of the row it ended up in: inserted (the column's default
+   * gave it) or met (the existing row's). Keys are not reserved before an upsert on another key,
+   * so one staging table holds the whole input and duplicates are found across all of it.
+   */
   async #restoreKeys(plan: EntityPlan, keys: string[], conflict: ConflictPlan, stage: string, run: RunQuery): Promise<void> {
-    const on = keys.map(c => `t.${c} is not distinct from s.${c}`).join(' and ');
+    // `=`, not `is not distinct from`: PostgreSQL can hash-join or use the unique index only on
+    // `=`, and a NULL key never met an existing row under a unique constraint anyway
+    const on = keys.map(c => `t.${c} = s.${c}`).join(' and ');
     const { rows } = await run(`select t.${conflict.pkColumn}::text as pk, s."_ord"::text as ord from ${stage} s join ${plan.table} t on ${on}`);
     for (const row of rows) {
       const entity = this.#entityAt!(Number(row.ord));

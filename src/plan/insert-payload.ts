@@ -8,8 +8,12 @@ import { CopyPersistError } from '../errors.js';
 import { isRawSql, scalarRuntimeTypes } from '../adapters/mikro-orm.js';
 import type { EntityPlan } from './entity-plan.js';
 
-/** Returns the payload flush would insert for `entity`, keyed by property name. */
-export function insertPayload(em: SqlEntityManager, plan: EntityPlan, entity: AnyEntity, position: number): Dictionary {
+/**
+ * Returns the payload flush would insert for `entity`, keyed by property name. `deferred` names
+ * to-one properties written as NULL now and set later (cycles in a cascaded graph): their targets
+ * may have no key yet.
+ */
+export function insertPayload(em: SqlEntityManager, plan: EntityPlan, entity: AnyEntity, position: number, deferred?: readonly EntityProperty[]): Dictionary {
   for (const prop of plan.initializerProps) applyInitializer(em, entity, prop);
   for (const prop of plan.requiredProps) {
     if (entity[prop.name] == null) {
@@ -18,6 +22,7 @@ export function insertPayload(em: SqlEntityManager, plan: EntityPlan, entity: An
   }
   for (const prop of plan.validatedProps) checkRuntimeType(plan, prop, entity, position);
   for (const prop of plan.toOneProps) {
+    if (deferred?.includes(prop)) continue;
     const target = Reference.unwrapReference(entity[prop.name] ?? null) as AnyEntity | null;
     if (target != null && Utils.isEntity(target) && !helper(target).hasPrimaryKey()) {
       throw new CopyPersistError(
@@ -27,7 +32,9 @@ export function insertPayload(em: SqlEntityManager, plan: EntityPlan, entity: An
       );
     }
   }
-  return em.getComparator().prepareEntity(entity);
+  const data = em.getComparator().prepareEntity(entity);
+  for (const prop of deferred ?? []) data[prop.name] = null;
+  return data;
 }
 
 /**
