@@ -1,6 +1,6 @@
 // `npm test`: compiles the suite once, then runs it on MikroORM 7 (this package's own install)
 // and again on MikroORM 6 (compat/v6), against embedded PostgreSQL or DATABASE_URL.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,18 @@ const only = process.env.MIKRO_ORM_VERSIONS?.split(',') ?? ['7', '6'];
 function run(cmd, cmdArgs, options = {}) {
   const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit', cwd: root, ...options });
   return r.status ?? 1;
+}
+
+/**
+ * Like `run`, without blocking this process: while the embedded server runs, this process must
+ * keep reading the server's log pipe, or a backend blocks on a full pipe while logging an error.
+ */
+function runAsync(cmd, cmdArgs, options = {}) {
+  return new Promise(resolve => {
+    const child = spawn(cmd, cmdArgs, { stdio: 'inherit', cwd: root, ...options });
+    child.on('exit', code => resolve(code ?? 1));
+    child.on('error', () => resolve(1));
+  });
 }
 
 function testFiles(dir) {
@@ -57,7 +69,7 @@ try {
     console.error(`\n=== MikroORM ${version}: ${files.length} test files ===`);
     // MikroORM checks its packages' versions from the working directory, so run each version from its own install
     const cwd = dirname(buildDir);
-    const code = run(process.execPath, ['--test', '--test-concurrency=1', ...files.map(f => relative(cwd, f))], {
+    const code = await runAsync(process.execPath, ['--test', '--test-concurrency=1', ...files.map(f => relative(cwd, f))], {
       cwd,
       env: { ...process.env, DATABASE_URL: pg.url, MIKRO_ORM_VERSION: version },
     });
