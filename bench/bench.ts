@@ -27,6 +27,7 @@ import { ENTITIES, writeCsv, type BenchEntity } from './support/data.js';
 import { createBenchSchema, initBenchOrm, tableInfo } from './support/orm.js';
 import { redact, repoRoot, startPostgres } from './support/postgres.js';
 import { printProfileSummary } from './profile-summary.js';
+import { runPsql } from './support/runner.js';
 
 const PATHS = ['psql', 'copy-entities', 'copy-rows', 'insertMany', 'flush'] as const;
 type PathName = (typeof PATHS)[number] | 'copy-stream';
@@ -99,7 +100,7 @@ const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 // ---------------------------------------------------------------------------------------------
 
 async function child(spec: ChildSpec): Promise<ChildResult> {
-  if (spec.path === 'psql') return hasPsql() ? runPsql(spec) : runServerCopy(spec);
+  if (spec.path === 'psql') return hasPsql() ? runPsqlCopy(spec) : runServerCopy(spec);
 
   const e = ENTITIES[spec.entity];
   const orm = await initBenchOrm(spec.url);
@@ -159,30 +160,11 @@ function hasPsql(): boolean {
   return psqlFound;
 }
 
-async function runPsql(spec: ChildSpec): Promise<ChildResult> {
+async function runPsqlCopy(spec: ChildSpec): Promise<ChildResult> {
   const info = await columnsOf(spec);
   const command = `\\copy ${info.table} (${info.columns.join(', ')}) from '${spec.csv!.replaceAll("'", "''")}' with (format csv)`;
-  const t0 = performance.now();
-  const proc = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', spec.url, '-c', command], { stdio: ['ignore', 'ignore', 'inherit'] });
-  // the kernel keeps the high-water mark; read it until the process is gone
-  let peakKb = 0;
-  const sample = () => {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
-      if (m) peakKb = Math.max(peakKb, Number(m[1]));
-    } catch {
-      // exited
-    }
-  };
-  const timer = setInterval(sample, 10);
-  const code = await new Promise<number | null>((resolve, reject) => {
-    proc.on('error', reject);
-    proc.on('exit', c => resolve(c));
-  });
-  const writeMs = performance.now() - t0;
-  clearInterval(timer);
-  if (code !== 0) throw new Error(`psql exited with ${code}`);
-  return { rows: spec.size, writeMs, buildMs: 0, peakRssMb: peakKb ? Math.round(peakKb / 102.4) / 10 : null, rssAtStartMb: null, note: 'psql process' };
+  const { ms, peakRssMb } = await runPsql(spec.url, [command]);
+  return { rows: spec.size, writeMs: ms, buildMs: 0, peakRssMb, rssAtStartMb: null, note: 'psql process' };
 }
 
 /** Without psql: the server reads the CSV file itself (no client at all — faster than psql). */
