@@ -27,7 +27,7 @@ import { ENTITIES, writeCsv, type BenchEntity } from './support/data.js';
 import { createBenchSchema, initBenchOrm, tableInfo } from './support/orm.js';
 import { redact, repoRoot, startPostgres } from './support/postgres.js';
 import { printProfileSummary } from './profile-summary.js';
-import { runPsql } from './support/runner.js';
+import { runPsql, startProfiler } from './support/runner.js';
 
 const PATHS = ['psql', 'copy-entities', 'copy-rows', 'insertMany', 'flush'] as const;
 type PathName = (typeof PATHS)[number] | 'copy-stream';
@@ -187,21 +187,6 @@ async function columnsOf(spec: ChildSpec) {
   } finally {
     await orm.close(true);
   }
-}
-
-async function startProfiler() {
-  const { Session } = await import('node:inspector/promises');
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  return {
-    async stop(file: string) {
-      const { profile } = await session.post('Profiler.stop');
-      writeFileSync(file, JSON.stringify(profile));
-      session.disconnect();
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
