@@ -1,6 +1,6 @@
-import type { EntityClass } from '@mikro-orm/core';
 import { EntityManager, type PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { copyPersist } from './copy-persist.js';
+import type { EntityClassLike } from './input/entity-class.js';
 import type { CopySource } from './input/read-chunks.js';
 import type { CopyPersistOptions, CopyPersistResult } from './options.js';
 
@@ -39,10 +39,8 @@ export class CopyEntityManager<Driver extends PostgreSqlDriver = PostgreSqlDrive
    * await em.copyPersist(Book, [{ title: 'Dune', author: 1 }], { chunkSize: 5000 });
    * ```
    */
-  copyPersist<T extends object>(entityClass: EntityClass<T>, rows: CopySource<Partial<T> | Record<string, unknown>>, options?: CopyPersistOptions): Promise<CopyPersistResult>;
-  copyPersist(a: CopySource<object> | EntityClass<object>, b?: CopySource<object> | CopyPersistOptions, c?: CopyPersistOptions): Promise<CopyPersistResult> {
-    return typeof a === 'function'
-      ? copyPersist(this, a as EntityClass<object>, b as CopySource<object>, c)
-      : copyPersist(this, a, b as CopyPersistOptions | undefined);
+  copyPersist<T extends object>(entityClass: EntityClassLike<T>, rows: CopySource<Partial<T> | Record<string, unknown>>, options?: CopyPersistOptions): Promise<CopyPersistResult>;
+  copyPersist(a: CopySource<object> | EntityClassLike<object>, b?: CopySource<object> | CopyPersistOptions, c?: CopyPersistOptions): Promise<CopyPersistResult> {
+    return (copyPersist as (em: this, a: unknown, b?: unknown, c?: unknown) => Promise<CopyPersistResult>)(this, a, b, c);
   }
 }

@@ -1,7 +1,7 @@
 // copyPersist, top to bottom: read the input a chunk at a time → for each item, the payload flush
 // would insert → a CSV line per row, grouped by table and columns → COPY on the transaction's
 // connection → MikroORM's exceptions, naming the failing input position.
-import { Utils, helper, type AnyEntity, type EntityClass, type EntityMetadata } from '@mikro-orm/core';
+import { Utils, helper, type AnyEntity, type EntityClass, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { withTransactionConnection } from './adapters/mikro-orm.js';
 import { inTransaction } from './adapters/transaction.js';
@@ -12,12 +12,14 @@ import { CopyPersistError } from './errors.js';
 import { KeyAssigner } from './features/assign-keys.js';
 import { copyParallelIfAsked } from './features/parallel.js';
 import { UpsertDestination } from './features/upsert.js';
-import { orderGraph, type GraphOrder } from './features/cascade.js';
+import { LifecycleHooks } from './features/lifecycle-hooks.js';
 import { setDeferredReferences } from './features/deferred-references.js';
+import { entityClassOf, type EntityClassLike } from './input/entity-class.js';
 import { readChunks, type CopySource } from './input/read-chunks.js';
 import type { CopyPersistOptions, CopyPersistResult } from './options.js';
-import { planFor, type EntityPlan } from './plan/entity-plan.js';
-import { insertPayload } from './plan/insert-payload.js';
+import { planFor, type EntityPlan, type PlanCache } from './plan/entity-plan.js';
+import { applyInitializers, insertPayload } from './plan/insert-payload.js';
+import { isIsolatedClass, needsNoOrdering, orderForWrite } from './plan/write-order.js';
 
 const DEFAULT_CHUNK_SIZE = 2000;
 
@@ -38,18 +40,19 @@ const DEFAULT_CHUNK_SIZE = 2000;
  * ```
  */
 export function copyPersist(em: SqlEntityManager, entities: CopySource<object>, options?: CopyPersistOptions): Promise<CopyPersistResult>;
-export function copyPersist<T extends object>(em: SqlEntityManager, entityClass: EntityClass<T>, rows: CopySource<Partial<T> | Record<string, unknown>>, options?: CopyPersistOptions): Promise<CopyPersistResult>;
+export function copyPersist<T extends object>(em: SqlEntityManager, entityClass: EntityClassLike<T>, rows: CopySource<Partial<T> | Record<string, unknown>>, options?: CopyPersistOptions): Promise<CopyPersistResult>;
 export function copyPersist(
   em: SqlEntityManager,
-  a: CopySource<object> | EntityClass<object>,
+  a: CopySource<object> | EntityClassLike<object>,
   b?: CopySource<object> | CopyPersistOptions,
   c?: CopyPersistOptions,
 ): Promise<CopyPersistResult> {
   // `parallel`: batches on several connections, each batch a call of this function (features/parallel)
   const parallel = copyParallelIfAsked(em, a, b, c);
   if (parallel) return parallel;
-  if (typeof a === 'function') return run(em, a as EntityClass<object>, b as CopySource<object>, c ?? {});
-  return run(em, undefined, a, (b as CopyPersistOptions | undefined) ?? {});
+  const entityClass = entityClassOf(a);
+  if (entityClass) return run(em, entityClass, b as CopySource<object>, c ?? {});
+  return run(em, undefined, a as CopySource<object>, (b as CopyPersistOptions | undefined) ?? {});
 }
 
 async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefined, source: CopySource<object>, options: CopyPersistOptions): Promise<CopyPersistResult> {
@@ -58,22 +61,13 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
   const { signal, onProgress } = options;
   throwIfAborted(signal);
 
-  let items = new ItemReader(em, rowClass);
-  let graph: GraphOrder | undefined;
-  if (options.cascade) {
-    // the whole graph must be known to order it, so the input is read up front
-    const roots: AnyEntity[] = [];
-    for await (const chunk of readChunks(source, chunkSize)) {
-      for (const item of chunk) roots.push(items.read(item, roots.length).entity);
-    }
-    graph = orderGraph(em, roots);
-    // a table at a time over the whole graph: one COPY per table instead of one per table and chunk
-    // (the sort is stable, so rows of one table keep the walk's order: parents before children)
-    const tableOrder = graph.tableOrder;
-    source = [...graph.entities].sort((a, b) => tableOrder.get(helper(a).__meta.root)! - tableOrder.get(helper(b).__meta.root)!);
-    items = new ItemReader(em, undefined);
-  }
-  const managed: AnyEntity[] = [];
+  const items = new ItemReader(em, rowClass);
+  const cascade = options.cascade === true;
+  const hooks = options.hooks === false ? undefined : new LifecycleHooks(em);
+  // entities made with `em.create()` sit in a persist stack; they are unscheduled after the copy
+  const stacks = persistStacks(em);
+  const written: AnyEntity[] | undefined = options.manage || stacks.length ? [] : undefined;
+  const pivotCollections = new Map<AnyEntity, EntityProperty[]>();
   const upsert = options.onConflictAction !== undefined || options.onConflictFields !== undefined;
   // an upsert on another key than the primary key reads the keys back after its merge instead of
   // reserving them; that needs the entities, unless they were made here from plain rows
@@ -88,36 +82,70 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
         const builder = new SegmentBuilder();
+        const deferred = new Map<AnyEntity, EntityProperty[]>();
         const sent: Record<string, number> = {};
         let total = 0;
-        let position = 0;
-        for await (const chunk of readChunks(source, chunkSize)) {
+        let encoded = 0;
+        for await (const batch of batchesOf(em, source, rowClass, items, chunkSize, cascade)) {
           throwIfAborted(signal);
-          const entries = chunk.map((item, i) => items.read(item, position + i));
-          await keys?.assign(entries, Array.isArray(source) ? source.length - position : undefined);
-          for (const { encoder, entity } of entries) {
-            const data = insertPayload(em, encoder.plan, entity, position, graph?.deferred.get(entity));
-            const shape = encoder.shapeOf(data);
-            // the staging table of an upsert has one more column: the row's input position
-            encoder.encode(data, shape, position, builder.writerFor(encoder, shape, position), upsert ? position : undefined);
-            if (options.manage) managed.push(entity);
-            kept?.set(position, entity);
-            position++;
-          }
-          for (const segment of builder.take(graph && (plan => graph!.tableOrder.get(plan.meta.root) ?? 0))) {
-            await session.send(segment);
+          const order = batch.ordered ? orderForWrite(em, batch.entities, cascade) : undefined;
+          const entities = order?.entities ?? batch.entities;
+          const positionOf = (entity: AnyEntity, i: number) => {
+            if (!order) return batch.first + i;
+            return batch.positions!.get(entity) ?? batch.positions!.get(order.reachedFrom.get(entity)!) ?? batch.first;
+          };
+          for (const [entity, props] of order?.deferred ?? []) deferred.set(entity, props);
+          for (const [owner, props] of order?.pivotCollections ?? []) pivotCollections.set(owner, props);
+          const placed = order?.sameTable.size ? new Map<AnyEntity, number>() : undefined;
+          for (let start = 0; start < entities.length; start += chunkSize) {
             throwIfAborted(signal);
-            const name = segment.encoder.plan.entityName;
-            sent[name] = (sent[name] ?? 0) + segment.rows;
-            total += segment.rows;
-            onProgress?.({ entity: name, entityRows: sent[name], rows: total });
+            const entries = entities.slice(start, start + chunkSize).map((entity, i) => ({ entity, encoder: items.encoderOf(entity, positionOf(entity, start + i)) }));
+            const initialized = hooks ? await runBeforeCreate(em, hooks, entries) : undefined;
+            await keys?.assign(
+              entries.map(e => ({ entity: e.entity, plan: e.encoder.plan })),
+              Array.isArray(source) && !order ? source.length - batch.first - start : undefined,
+            );
+            for (let i = 0; i < entries.length; i++) {
+              const { entity, encoder } = entries[i];
+              const position = positionOf(entity, start + i);
+              const data = insertPayload(em, encoder.plan, entity, position, deferred.get(entity), initialized?.has(entity));
+              const shape = encoder.shapeOf(data);
+              let earliest = 0;
+              for (const target of (placed && order!.sameTable.get(entity)) ?? []) {
+                const index = placed!.get(target);
+                if (index === undefined) continue;
+                const segment = builder.segmentAt(index);
+                earliest = Math.max(earliest, segment.encoder === encoder && segment.shape === shape ? index : index + 1);
+              }
+              const placement = builder.writerFor(encoder, shape, position, earliest);
+              placed?.set(entity, placement.index);
+              // the staging table of an upsert has one more column: the row's input position
+              encoder.encode(data, shape, position, placement.writer, upsert ? position : undefined);
+              written?.push(entity);
+              kept?.set(position, entity);
+            }
+            encoded += entries.length;
+            placed?.clear();
+            for (const segment of builder.take()) {
+              await session.send(segment);
+              throwIfAborted(signal);
+              const name = segment.encoder.plan.entityName;
+              sent[name] = (sent[name] ?? 0) + segment.rows;
+              total += segment.rows;
+              onProgress?.({ entity: name, entityRows: sent[name], rows: total });
+            }
           }
         }
         await session.finish();
-        if (graph?.deferred.size) await setDeferredReferences(em, session, graph.deferred, meta => items.planOf(meta));
+        if (deferred.size) await setDeferredReferences(em, session, deferred, entity => items.encoderOf(entity, 0).plan);
+        await hooks?.afterCreate();
         throwIfAborted(signal);
         const byEntity = session.byEntity;
         const result: CopyPersistResult = { rows: Object.values(byEntity).reduce((sum, n) => sum + n, 0), byEntity };
+        if (!upsertDestination && result.rows !== encoded) {
+          // never report success for rows that did not arrive
+          throw new CopyPersistError('INTERNAL', `${encoded} rows were encoded but PostgreSQL counted ${result.rows}; nothing was written`, {});
+        }
         if (upsertDestination) {
           result.upserted = { inserted: 0, updated: 0, skipped: 0 };
           for (const counts of Object.values(upsertDestination.counts)) {
@@ -135,8 +163,106 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
       }
     }),
   );
-  if (options.manage) manage(em, managed);
+  if (written) settleUnitOfWork(em, stacks, written, options.manage === true);
+  snapshotCollections(pivotCollections, options.manage === true);
   return result;
+}
+
+/** A run of input to order and write together: a whole array, or a chunk of a stream. */
+interface Batch {
+  entities: AnyEntity[];
+  /** Input position of the first entity. */
+  first: number;
+  /** Whether rows of this batch may depend on each other (else they are written as given). */
+  ordered: boolean;
+  /** Input positions of the entities, when ordered. */
+  positions?: Map<AnyEntity, number>;
+}
+
+/**
+ * Arrays are in memory, so their rows are ordered across the whole input, in any order flush
+ * accepts; a stream is ordered a chunk at a time, so a row must not come in a later chunk than the
+ * rows it references. Inputs whose rows cannot depend on each other (one class without
+ * self-references or collections, no cascade) are streamed a chunk at a time either way.
+ */
+async function* batchesOf(
+  em: SqlEntityManager,
+  source: CopySource<object>,
+  rowClass: EntityClass<object> | undefined,
+  items: ItemReader,
+  chunkSize: number,
+  cascade: boolean,
+): AsyncGenerator<Batch> {
+  const isolated = (entities: AnyEntity[]) => !cascade && (rowClass ? isIsolatedClass(items.rowMeta!) : needsNoOrdering(em, entities));
+  if (Array.isArray(source) && (cascade || !(rowClass ? isIsolatedClass(items.rowMeta!) : needsNoOrdering(em, source as AnyEntity[])))) {
+    const entities = source.map((item, i) => items.toEntity(item, i));
+    yield { entities, first: 0, ordered: true, positions: positionsOf(entities, 0) };
+    return;
+  }
+  let first = 0;
+  for await (const chunk of readChunks(source, chunkSize)) {
+    const entities = chunk.map((item, i) => items.toEntity(item, first + i));
+    const ordered = !isolated(entities);
+    yield { entities, first, ordered, positions: ordered ? positionsOf(entities, first) : undefined };
+    first += chunk.length;
+  }
+}
+
+function positionsOf(entities: readonly AnyEntity[], first: number): Map<AnyEntity, number> {
+  const positions = new Map<AnyEntity, number>();
+  entities.forEach((entity, i) => {
+    if (!positions.has(entity)) positions.set(entity, first + i);
+  });
+  return positions;
+}
+
+/**
+ * Initializers, then `beforeCreate`, for the entities whose class has listeners (flush's order);
+ * returns those entities, whose initializers have run.
+ */
+async function runBeforeCreate(em: SqlEntityManager, hooks: LifecycleHooks, entries: readonly { entity: AnyEntity; encoder: CsvRowEncoder }[]): Promise<Set<AnyEntity> | undefined> {
+  let done: Set<AnyEntity> | undefined;
+  for (const { entity, encoder } of entries) {
+    if (!hooks.has(encoder.plan.meta)) continue;
+    applyInitializers(em, encoder.plan, entity);
+    await hooks.beforeCreate(entity, encoder.plan.meta);
+    (done ??= new Set()).add(entity);
+  }
+  return done;
+}
+
+/** The persist stacks entities of this call may sit in: the EntityManager's, and its parent's. */
+function persistStacks(em: SqlEntityManager): Set<AnyEntity>[] {
+  const stacks: Set<AnyEntity>[] = [];
+  for (const manager of [em, (em as unknown as { getContext?(): SqlEntityManager }).getContext?.()]) {
+    const stack = manager?.getUnitOfWork().getPersistStack() as Set<AnyEntity> | undefined;
+    if (stack && stack.size && !stacks.includes(stack)) stacks.push(stack);
+  }
+  return stacks;
+}
+
+/**
+ * The unit of work after the copy, as after flush: written entities are no longer scheduled for
+ * insert (`em.create()` schedules them), and with `manage` they are in the identity map.
+ */
+function settleUnitOfWork(em: SqlEntityManager, stacks: Set<AnyEntity>[], written: readonly AnyEntity[], managed: boolean): void {
+  for (const entity of written) {
+    for (const stack of stacks) stack.delete(entity);
+    const creator = helper(entity).__em as SqlEntityManager | undefined;
+    creator?.getUnitOfWork().getPersistStack().delete(entity);
+  }
+  if (managed) manage(em, written);
+}
+
+/**
+ * Pivot rows written here must not be inserted again by the next flush: the collections that
+ * flush would see as dirty (of managed owners, or of entities `manage` registers) take a snapshot.
+ */
+function snapshotCollections(collections: Map<AnyEntity, EntityProperty[]>, managed: boolean): void {
+  for (const [owner, props] of collections) {
+    if (!managed && !helper(owner).__managed) continue;
+    for (const prop of props) (owner[prop.name] as { takeSnapshot?(): void } | undefined)?.takeSnapshot?.();
+  }
 }
 
 /** Is the upsert's conflict target the primary key (the default), so reserved keys cannot meet existing rows? */
@@ -148,11 +274,16 @@ function conflictsOnPrimaryKey(em: SqlEntityManager, rowClass: EntityClass<objec
   return fields.length === pks.length && fields.every(f => pks.includes(f));
 }
 
-/** Puts the copied entities into the identity map as if loaded, so later changes become UPDATEs. */
-function manage(em: SqlEntityManager, entities: AnyEntity[]): void {
+/**
+ * Puts the copied entities into the identity map as if loaded, so later changes become UPDATEs;
+ * under the schema flush would have given them, which is part of the identity map's key.
+ */
+function manage(em: SqlEntityManager, entities: readonly AnyEntity[]): void {
   const uow = em.getUnitOfWork();
   const comparator = em.getComparator();
   for (const entity of entities) {
+    const wrapped = helper(entity);
+    wrapped.__schema ??= em.schema;
     uow.register(entity, comparator.prepareEntity(entity), { refresh: true, loaded: true });
   }
 }
@@ -160,23 +291,41 @@ function manage(em: SqlEntityManager, entities: AnyEntity[]): void {
 /** Turns input items into entity instances of registered classes, with their row encoders. */
 class ItemReader {
   readonly #em: SqlEntityManager;
-  readonly #rowMeta: EntityMetadata | undefined;
-  readonly #plans = new Map<EntityMetadata, EntityPlan>();
+  readonly rowMeta: EntityMetadata | undefined;
+  readonly #plans: PlanCache = new Map();
   readonly #encoders = new Map<EntityPlan, CsvRowEncoder>();
+  /** Encoders of entities in the EntityManager's own schema, by class: the per-row fast lookup. */
+  readonly #byClass = new Map<unknown, CsvRowEncoder>();
 
   constructor(em: SqlEntityManager, rowClass: EntityClass<object> | undefined) {
     this.#em = em;
-    this.#rowMeta = rowClass ? this.#metaOf(rowClass, 0, rowClass.name) : undefined;
+    this.rowMeta = rowClass ? this.#metaOf(rowClass, 0, rowClass.name) : undefined;
   }
 
-  read(item: unknown, position: number): { encoder: CsvRowEncoder; plan: EntityPlan; entity: AnyEntity } {
+  /** The entity an input item stands for: itself, or one built from a plain row. */
+  toEntity(item: unknown, position: number): AnyEntity {
     if (item == null || typeof item !== 'object') {
       throw new CopyPersistError('UNREGISTERED_ENTITY', `expected an entity or a row object, got ${item === null ? 'null' : typeof item}`, { position });
     }
-    const entity = this.#rowMeta ? this.#fromRow(this.#rowMeta, item as Record<string, unknown>, position) : item as AnyEntity;
-    const meta = this.#rowMeta && entity.constructor === this.#rowMeta.class ? this.#rowMeta : this.#metaOf(entity.constructor, position);
-    const encoder = this.#encoderOf(meta);
-    return { encoder, plan: encoder.plan, entity };
+    if (this.rowMeta) return this.#fromRow(this.rowMeta, item as Record<string, unknown>, position);
+    // an instance of an unregistered class fails here, before anything reads its metadata
+    this.encoderOf(item as AnyEntity, position);
+    return item as AnyEntity;
+  }
+
+  /** The row encoder of an entity: its class's, for the schema flush would write it into. */
+  encoderOf(entity: AnyEntity, position: number): CsvRowEncoder {
+    const schema = helper(entity).__schema as string | undefined;
+    if (schema === undefined) {
+      const encoder = this.#byClass.get(entity.constructor);
+      if (encoder) return encoder;
+    }
+    const meta = this.rowMeta && entity.constructor === this.rowMeta.class ? this.rowMeta : this.#metaOf(entity.constructor, position);
+    const plan = planFor(this.#em, meta, schema ?? this.#em.schema, this.#plans);
+    let encoder = this.#encoders.get(plan);
+    if (!encoder) this.#encoders.set(plan, (encoder = new CsvRowEncoder(this.#em, plan)));
+    if (schema === undefined) this.#byClass.set(entity.constructor, encoder);
+    return encoder;
   }
 
   #metaOf(cls: unknown, position: number, label?: string): EntityMetadata {
@@ -187,17 +336,6 @@ class ItemReader {
       throw new CopyPersistError('UNREGISTERED_ENTITY', `not an entity${hint}`, { entity: label ?? name, position });
     }
     return meta;
-  }
-
-  planOf(meta: EntityMetadata): EntityPlan {
-    return this.#encoderOf(meta).plan;
-  }
-
-  #encoderOf(meta: EntityMetadata): CsvRowEncoder {
-    const plan = planFor(this.#em, meta, this.#plans);
-    let encoder = this.#encoders.get(plan);
-    if (!encoder) this.#encoders.set(plan, (encoder = new CsvRowEncoder(this.#em, plan)));
-    return encoder;
   }
 
   /** A plain row keyed by property names → a new, unmanaged entity, as `em.create` builds it. */

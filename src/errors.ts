@@ -15,6 +15,8 @@
  * - `IN_TRANSACTION`: `parallel` was asked for inside a transaction (each batch commits on its own).
  * - `PARALLEL_FAILED`: a batch of a parallel load failed; unlike every other code, earlier batches
  *   stay committed: see `CopyParallelError.committed`.
+ * - `INTERNAL`: the library's own consistency check failed (a bug: please report it); nothing was
+ *   written.
  * - `DISTRIBUTION_COLUMN`: an upsert's conflict target on a Citus distributed table leaves out its
  *   distribution column.
  */
@@ -32,7 +34,8 @@ export type CopyErrorCode =
   | 'ABORTED'
   | 'IN_TRANSACTION'
   | 'PARALLEL_FAILED'
-  | 'DISTRIBUTION_COLUMN';
+  | 'DISTRIBUTION_COLUMN'
+  | 'INTERNAL';
 
 /** Where in the input an error belongs. */
 export interface CopyErrorContext {

@@ -39,14 +39,24 @@ export interface CopyPersistOptions extends CopyConflictOptions {
    */
   manage?: boolean;
   /**
-   * Copy what is reachable from the given entities and not yet in the database (default `false`):
-   * to-one targets first, then the entities, then collection items, then many-to-many pivot rows,
-   * all in the same transaction. Managed entities, references and entities whose generated key is
-   * set count as existing and are only referenced. A cycle of new entities works where one of its
-   * foreign keys is nullable: that key is written as NULL and set once every row is in. The input
-   * is read whole before the first row is written; error positions then count in write order.
+   * Copy what flush's persist cascade would reach from the given entities and is not yet in the
+   * database (default `false`): relations whose `cascade` includes persist (the default), and, as
+   * flush, every to-one target that is not managed. Managed entities, references and entities
+   * whose generated key is set count as existing and are only referenced. Written table by table,
+   * referenced tables first, many-to-many pivot rows last, all in the same transaction. A cycle of
+   * new entities works where one of its foreign keys is nullable: that key is written as NULL and
+   * set once every row is in. An array input is read whole first; a stream's graphs are walked a
+   * chunk at a time. Error positions name the input item whose graph holds the failing entity.
    */
   cascade?: boolean;
+  /**
+   * Run `beforeCreate` and `afterCreate` entity hooks and event subscribers, as flush does
+   * (default `true`): `beforeCreate` after property initializers and before the row is encoded,
+   * `afterCreate` after every row of the call is in, inside its transaction. Classes without
+   * listeners cost nothing; `false` skips them for all. Flush-level events (`beforeFlush`,
+   * `onFlush`, `afterFlush`) are not fired: copyPersist is not a flush.
+   */
+  hooks?: boolean;
   /**
    * Load through this many pooled connections at once, each batch of `batchSize` rows in a
    * transaction of its own (see `copyParallel`): not all or nothing, and not inside a caller's

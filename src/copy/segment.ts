@@ -1,5 +1,11 @@
 // A chunk of input, encoded and grouped by entity class and column set. Each group (a segment)
-// goes to the connection as one write; segments are ordered so referenced entities come first.
+// goes to the connection as one write, in the order the segments were opened.
+//
+// Rows of one segment go into one COPY statement, and PostgreSQL checks a COPY's foreign keys at
+// the end of the statement, so rows of a segment may reference each other in any order. A row
+// that references a row of another segment must come in a later one: `writerFor` is told the
+// earliest segment a row may join, and opens a new segment when the latest one of the row's kind
+// is too early.
 import { ChunkWriter } from '../encoding/chunk-writer.js';
 import type { CsvRowEncoder, RowShape } from '../encoding/csv-row.js';
 
@@ -12,48 +18,68 @@ export interface Segment {
   rows: number;
   /** Input positions of the lines, as runs: [firstPosition, length, ...]. */
   positions: number[];
-  /** Order of first appearance in the chunk, to keep input order among equal ranks. */
-  seen: number;
+}
+
+/** Where a row went: its segment's index in the chunk. */
+export interface Placement {
+  writer: ChunkWriter;
+  index: number;
 }
 
 /** Collects the encoded rows of one chunk into segments. */
 export class SegmentBuilder {
-  #segments = new Map<CsvRowEncoder, Map<RowShape, Segment>>();
+  #segments: Segment[] = [];
+  /** The latest segment of each encoder and shape in this chunk. */
+  #latest = new Map<CsvRowEncoder, Map<RowShape, number>>();
   /** Writers outlive chunks, so a buffer grown to a chunk's size stays that size. */
-  #writers = new Map<CsvRowEncoder, Map<RowShape, ChunkWriter>>();
-  #count = 0;
+  #spare = new Map<CsvRowEncoder, Map<RowShape, ChunkWriter[]>>();
 
-  /** The writer the row at `position` is to be encoded into (call once per row). */
-  writerFor(encoder: CsvRowEncoder, shape: RowShape, position: number): ChunkWriter {
-    let byShape = this.#segments.get(encoder);
-    if (!byShape) this.#segments.set(encoder, (byShape = new Map()));
-    let segment = byShape.get(shape);
-    if (!segment) byShape.set(shape, (segment = { encoder, shape, writer: this.#writerOf(encoder, shape), rows: 0, positions: [], seen: this.#count++ }));
+  /**
+   * The writer the row at `position` is to be encoded into (call once per row). `earliest` is the
+   * first segment index the row may go into: past every other segment holding a row it
+   * references, and not before the segment of its own kind holding one.
+   */
+  writerFor(encoder: CsvRowEncoder, shape: RowShape, position: number, earliest = 0): Placement {
+    let byShape = this.#latest.get(encoder);
+    if (!byShape) this.#latest.set(encoder, (byShape = new Map()));
+    let index = byShape.get(shape);
+    if (index === undefined || index < earliest) {
+      index = this.#segments.length;
+      this.#segments.push({ encoder, shape, writer: this.#writerOf(encoder, shape), rows: 0, positions: [] });
+      byShape.set(shape, index);
+    }
+    const segment = this.#segments[index];
     segment.rows++;
     const runs = segment.positions;
     const last = runs.length - 2;
     if (last >= 0 && runs[last] + runs[last + 1] === position) runs[last + 1]++;
     else runs.push(position, 1);
-    return segment.writer;
+    return { writer: segment.writer, index };
+  }
+
+  /** The segment at `index` in this chunk. */
+  segmentAt(index: number): Segment {
+    return this.#segments[index];
   }
 
   #writerOf(encoder: CsvRowEncoder, shape: RowShape): ChunkWriter {
-    let byShape = this.#writers.get(encoder);
-    if (!byShape) this.#writers.set(encoder, (byShape = new Map()));
-    let writer = byShape.get(shape);
-    if (!writer) byShape.set(shape, (writer = new ChunkWriter()));
+    let byShape = this.#spare.get(encoder);
+    if (!byShape) this.#spare.set(encoder, (byShape = new Map()));
+    let spare = byShape.get(shape);
+    if (!spare) byShape.set(shape, (spare = []));
+    const writer = spare.pop() ?? new ChunkWriter();
     return writer;
   }
 
-  /**
-   * The segments in write order (dependency rank, then first appearance), and a fresh builder
-   * state. `rankOf` replaces the rank the plans derive from metadata alone.
-   */
-  take(rankOf: (plan: Segment['encoder']['plan']) => number = plan => plan.rank): Segment[] {
-    const segments = [...this.#segments.values()].flatMap(byShape => [...byShape.values()]);
-    this.#segments = new Map();
-    this.#count = 0;
-    for (const segment of segments) segment.bytes = segment.writer.take();
-    return segments.sort((a, b) => rankOf(a.encoder.plan) - rankOf(b.encoder.plan) || a.seen - b.seen);
+  /** The segments in write order, and a fresh builder state. */
+  take(): Segment[] {
+    const segments = this.#segments;
+    this.#segments = [];
+    this.#latest = new Map();
+    for (const segment of segments) {
+      segment.bytes = segment.writer.take();
+      this.#spare.get(segment.encoder)!.get(segment.shape)!.push(segment.writer);
+    }
+    return segments;
   }
 }

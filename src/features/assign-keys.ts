@@ -32,7 +32,7 @@ interface KeyTarget {
 export class KeyAssigner {
   readonly #platform: Platform;
   readonly #session: CopySession;
-  readonly #targets = new Map<EntityPlan, KeyTarget | null>();
+  readonly #targets = new Map<string, KeyTarget | null>();
 
   constructor(em: SqlEntityManager, session: CopySession) {
     this.#platform = em.getPlatform();
@@ -44,15 +44,17 @@ export class KeyAssigner {
    * sequence. `remaining` is how many input rows are left including this chunk, when known.
    */
   async assign(entries: readonly { plan: EntityPlan; entity: AnyEntity }[], remaining?: number): Promise<void> {
-    const pending = new Map<EntityPlan, AnyEntity[]>();
+    // by table, not by class: the subclasses of single-table inheritance share one sequence and
+    // take its values in input order, as flush's one INSERT per table does
+    const pending = new Map<string, { plan: EntityPlan; entities: AnyEntity[] }>();
     for (const { plan, entity } of entries) {
       const prop = keyProp(plan);
       if (!prop || entity[prop.name] != null) continue;
-      let list = pending.get(plan);
-      if (!list) pending.set(plan, (list = []));
-      list.push(entity);
+      let group = pending.get(plan.table);
+      if (!group) pending.set(plan.table, (group = { plan, entities: [] }));
+      group.entities.push(entity);
     }
-    for (const [plan, entities] of pending) {
+    for (const { plan, entities } of pending.values()) {
       const target = await this.#targetOf(plan);
       if (!target?.nextval) continue;
       const available = target.reserved.length - target.next;
@@ -73,7 +75,7 @@ export class KeyAssigner {
   }
 
   async #targetOf(plan: EntityPlan): Promise<KeyTarget | null> {
-    if (this.#targets.has(plan)) return this.#targets.get(plan)!;
+    if (this.#targets.has(plan.table)) return this.#targets.get(plan.table)!;
     const prop = keyProp(plan)!;
     // the table name is the platform-quoted identifier, passed as a string literal to PostgreSQL
     const table = this.#platform.quoteValue(plan.table) as string;
@@ -87,7 +89,7 @@ export class KeyAssigner {
       next: 0,
       block: 0,
     };
-    this.#targets.set(plan, target);
+    this.#targets.set(plan.table, target);
     return target;
   }
 }

@@ -1,7 +1,7 @@
-// The second half of a cycle of new entities (see cascade.ts): rows were written with a nullable
+// The second half of a cycle of new entities (see plan/write-order.ts): rows were written with a nullable
 // foreign key left NULL; now that every row exists, set those keys. The values travel through a
 // COPY into a staging table and one UPDATE ... FROM, so no data is ever part of the SQL.
-import { Utils, helper, type AnyEntity, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
+import { Utils, type AnyEntity, type EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { CopySession } from '../copy/copy-session.js';
 import { csvField } from '../encoding/csv-row.js';
@@ -14,11 +14,11 @@ export async function setDeferredReferences(
   em: SqlEntityManager,
   session: CopySession,
   deferred: Map<AnyEntity, EntityProperty[]>,
-  planOf: (meta: EntityMetadata) => EntityPlan,
+  planOf: (entity: AnyEntity) => EntityPlan,
 ): Promise<void> {
   const groups = new Map<EntityPlan, Map<EntityProperty, AnyEntity[]>>();
   for (const [entity, props] of deferred) {
-    const plan = planOf(helper(entity).__meta as EntityMetadata);
+    const plan = planOf(entity);
     let byProp = groups.get(plan);
     if (!byProp) groups.set(plan, (byProp = new Map()));
     for (const prop of props) byProp.set(prop, [...(byProp.get(prop) ?? []), entity]);

@@ -9,6 +9,7 @@ import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { discardIfStranded, watchPool } from '../adapters/mikro-orm.js';
 import { copyPersist } from '../copy-persist.js';
 import { CopyPersistError } from '../errors.js';
+import { entityClassOf, type EntityClassLike } from '../input/entity-class.js';
 import { readChunks, type CopySource } from '../input/read-chunks.js';
 import type { CopyPersistOptions, CopyPersistResult } from '../options.js';
 
@@ -105,8 +106,9 @@ export function copyParallel(
   b?: CopySource<object> | CopyParallelOptions,
   c?: CopyParallelOptions,
 ): Promise<CopyParallelResult> {
-  if (typeof a === 'function') return runParallel(em, a as EntityClass<object>, b as CopySource<object>, c ?? {});
-  return runParallel(em, undefined, a, (b as CopyParallelOptions | undefined) ?? {});
+  const entityClass = entityClassOf(a);
+  if (entityClass) return runParallel(em, entityClass, b as CopySource<object>, c ?? {});
+  return runParallel(em, undefined, a as CopySource<object>, (b as CopyParallelOptions | undefined) ?? {});
 }
 
 /**
@@ -115,15 +117,16 @@ export function copyParallel(
  */
 export function copyParallelIfAsked(
   em: SqlEntityManager,
-  a: CopySource<object> | EntityClass<object>,
+  a: CopySource<object> | EntityClassLike<object>,
   b?: CopySource<object> | CopyPersistOptions,
   c?: CopyPersistOptions,
 ): Promise<CopyParallelResult> | undefined {
-  const options = (typeof a === 'function' ? c : (b as CopyPersistOptions | undefined)) as CopyParallelOptions | undefined;
+  const entityClass = entityClassOf(a);
+  const options = (entityClass ? c : (b as CopyPersistOptions | undefined)) as CopyParallelOptions | undefined;
   if (options?.parallel === undefined) return undefined;
-  return typeof a === 'function'
-    ? runParallel(em, a as EntityClass<object>, b as CopySource<object>, options)
-    : runParallel(em, undefined, a, options);
+  return entityClass
+    ? runParallel(em, entityClass, b as CopySource<object>, options)
+    : runParallel(em, undefined, a as CopySource<object>, options);
 }
 
 interface Batch {

@@ -5,6 +5,7 @@ import { ReferenceKind, type EntityMetadata, type EntityProperty, type Platform 
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { CopyPersistError } from '../errors.js';
 import { propsValidatedOnInsert } from '../adapters/mikro-orm.js';
+import { isOwningToOne } from './relations.js';
 
 /** How a property's payload value becomes column values. */
 export type ColumnKind =
@@ -44,22 +45,27 @@ export interface EntityPlan {
   validatedProps: EntityProperty[];
   /** Owning to-one relations: their targets must already have a primary key. */
   toOneProps: EntityProperty[];
-  /** Dependency rank: entities referenced by to-one relations come first. */
-  rank: number;
 }
 
 const REJECTED_INHERITANCE = new Set(['tpt']);
 
-/** Builds (or returns the cached) plan of an entity class. */
-export function planFor(em: SqlEntityManager, meta: EntityMetadata, cache: Map<EntityMetadata, EntityPlan>): EntityPlan {
-  const cached = cache.get(meta);
-  if (cached) return cached;
-  const plan = buildPlan(em, meta);
-  cache.set(meta, plan);
+/** Plans by entity metadata and schema (`undefined`: the EntityManager's default). */
+export type PlanCache = Map<EntityMetadata, Map<string | undefined, EntityPlan>>;
+
+/**
+ * Builds (or returns the cached) plan of an entity class. `schema` is the schema flush would
+ * write the entity into: the entity's own (`wrap(entity).setSchema()`), else the fork's
+ * (`em.fork({ schema })`); the metadata's fixed schema wins over both, as in MikroORM's driver.
+ */
+export function planFor(em: SqlEntityManager, meta: EntityMetadata, schema: string | undefined, cache: PlanCache): EntityPlan {
+  let bySchema = cache.get(meta);
+  if (!bySchema) cache.set(meta, (bySchema = new Map()));
+  let plan = bySchema.get(schema);
+  if (!plan) bySchema.set(schema, (plan = buildPlan(em, meta, schema)));
   return plan;
 }
 
-function buildPlan(em: SqlEntityManager, meta: EntityMetadata): EntityPlan {
+function buildPlan(em: SqlEntityManager, meta: EntityMetadata, schemaOfEntity: string | undefined): EntityPlan {
   const entityName = meta.className;
   const unsupported = (property: string | undefined, why: string) =>
     new CopyPersistError('UNSUPPORTED_PROPERTY', `copyPersist cannot write ${why}`, { entity: entityName, property });
@@ -74,7 +80,7 @@ function buildPlan(em: SqlEntityManager, meta: EntityMetadata): EntityPlan {
   const driver = em.getDriver();
   const platform = em.getPlatform();
   const root = meta.root;
-  const schema = driver.getSchemaName(root, { schema: root.schema });
+  const schema = driver.getSchemaName(root, { schema: schemaOfEntity ?? root.schema });
   const table = schema && schema !== platform.getDefaultSchemaName()
     ? `${platform.quoteIdentifier(schema)}.${platform.quoteIdentifier(root.tableName)}`
     : platform.quoteIdentifier(root.tableName);
@@ -104,9 +110,7 @@ function buildPlan(em: SqlEntityManager, meta: EntityMetadata): EntityPlan {
     requiredProps: validateRequired ? meta.props.filter(p => isRequired(meta, p)) : [],
     validatedProps: propsValidatedOnInsert(meta),
     toOneProps: meta.relations.filter(p => isOwningToOne(p) && !p.mapToPk),
-    rank: 0,
   };
-  plan.rank = rankOf(meta, new Set());
   return plan;
 }
 
@@ -151,10 +155,6 @@ function isInsideObjectEmbeddable(root: EntityMetadata, prop: EntityProperty): b
   return false;
 }
 
-function isOwningToOne(prop: EntityProperty): boolean {
-  return prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && !!prop.owner);
-}
-
 /** The same test as MikroORM's `ChangeSetPersister.validateRequired`. */
 function isRequired(meta: EntityMetadata, prop: EntityProperty): boolean {
   return (
@@ -172,18 +172,4 @@ function isRequired(meta: EntityMetadata, prop: EntityProperty): boolean {
     prop.type !== 'ObjectId' &&
     prop.persist !== false
   );
-}
-
-/** Entities are written in increasing rank, so rows that others reference arrive first. */
-function rankOf(meta: EntityMetadata, visiting: Set<EntityMetadata>): number {
-  // a cycle counts as rank 0 from where it closes; flush needs an extra UPDATE there too
-  if (visiting.has(meta.root)) return 0;
-  visiting.add(meta.root);
-  let rank = 0;
-  for (const prop of meta.relations) {
-    if (!isOwningToOne(prop) || !prop.targetMeta || prop.targetMeta.root === meta.root) continue;
-    rank = Math.max(rank, rankOf(prop.targetMeta, visiting) + 1);
-  }
-  visiting.delete(meta.root);
-  return rank;
 }

@@ -13,8 +13,8 @@ import type { EntityPlan } from './entity-plan.js';
  * to-one properties written as NULL now and set later (cycles in a cascaded graph): their targets
  * may have no key yet.
  */
-export function insertPayload(em: SqlEntityManager, plan: EntityPlan, entity: AnyEntity, position: number, deferred?: readonly EntityProperty[]): Dictionary {
-  for (const prop of plan.initializerProps) applyInitializer(em, entity, prop);
+export function insertPayload(em: SqlEntityManager, plan: EntityPlan, entity: AnyEntity, position: number, deferred?: readonly EntityProperty[], initialized = false): Dictionary {
+  if (!initialized) applyInitializers(em, plan, entity);
   for (const prop of plan.requiredProps) {
     if (entity[prop.name] == null) {
       throw new CopyPersistError('REQUIRED_VALUE', 'a required property is null or undefined', { entity: plan.entityName, property: prop.name, position });
@@ -27,7 +27,7 @@ export function insertPayload(em: SqlEntityManager, plan: EntityPlan, entity: An
     if (target != null && Utils.isEntity(target) && !helper(target).hasPrimaryKey()) {
       throw new CopyPersistError(
         'MISSING_REFERENCE_KEY',
-        `the referenced ${helper(target).__meta.className} has no primary key; copy it first or set its key (copyPersist does not cascade)`,
+        `the referenced ${helper(target).__meta.className} has no primary key; copy it in the same call, copy it first, or pass cascade: true`,
         { entity: plan.entityName, property: prop.name, position },
       );
     }
@@ -35,6 +35,11 @@ export function insertPayload(em: SqlEntityManager, plan: EntityPlan, entity: An
   const data = em.getComparator().prepareEntity(entity);
   for (const prop of deferred ?? []) data[prop.name] = null;
   return data;
+}
+
+/** Property initializers and `onCreate`, as flush applies them before `beforeCreate` hooks. */
+export function applyInitializers(em: SqlEntityManager, plan: EntityPlan, entity: AnyEntity): void {
+  for (const prop of plan.initializerProps) applyInitializer(em, entity, prop);
 }
 
 /**
