@@ -1,3 +1,4 @@
+import type { RequiredEntityData } from '@mikro-orm/core';
 import { EntityManager, type PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { copyPersist } from './copy-persist.js';
 import type { EntityClassLike } from './input/entity-class.js';
@@ -39,7 +40,7 @@ export class CopyEntityManager<Driver extends PostgreSqlDriver = PostgreSqlDrive
    * await em.copyPersist(Book, [{ title: 'Dune', author: 1 }], { chunkSize: 5000 });
    * ```
    */
-  copyPersist<T extends object>(entityClass: EntityClassLike<T>, rows: CopySource<Partial<T> | Record<string, unknown>>, options?: CopyPersistOptions): Promise<CopyPersistResult>;
+  copyPersist<T extends object>(entityClass: EntityClassLike<T>, rows: CopySource<RequiredEntityData<T>>, options?: CopyPersistOptions): Promise<CopyPersistResult>;
   copyPersist(a: CopySource<object> | EntityClassLike<object>, b?: CopySource<object> | CopyPersistOptions, c?: CopyPersistOptions): Promise<CopyPersistResult> {
     return (copyPersist as (em: this, a: unknown, b?: unknown, c?: unknown) => Promise<CopyPersistResult>)(this, a, b, c);
   }

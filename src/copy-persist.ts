@@ -1,7 +1,7 @@
 // copyPersist, top to bottom: read the input a chunk at a time → for each item, the payload flush
 // would insert → a CSV line per row, grouped by table and columns → COPY on the transaction's
 // connection → MikroORM's exceptions, naming the failing input position.
-import { Utils, helper, type AnyEntity, type EntityClass, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
+import { Utils, helper, type AnyEntity, type EntityClass, type EntityMetadata, type EntityProperty, type RequiredEntityData } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { withTransactionConnection } from './adapters/mikro-orm.js';
 import { inTransaction } from './adapters/transaction.js';
@@ -40,7 +40,7 @@ const DEFAULT_CHUNK_SIZE = 2000;
  * ```
  */
 export function copyPersist(em: SqlEntityManager, entities: CopySource<object>, options?: CopyPersistOptions): Promise<CopyPersistResult>;
-export function copyPersist<T extends object>(em: SqlEntityManager, entityClass: EntityClassLike<T>, rows: CopySource<Partial<T> | Record<string, unknown>>, options?: CopyPersistOptions): Promise<CopyPersistResult>;
+export function copyPersist<T extends object>(em: SqlEntityManager, entityClass: EntityClassLike<T>, rows: CopySource<RequiredEntityData<T>>, options?: CopyPersistOptions): Promise<CopyPersistResult>;
 export function copyPersist(
   em: SqlEntityManager,
   a: CopySource<object> | EntityClassLike<object>,
@@ -315,7 +315,8 @@ class ItemReader {
 
   /** The row encoder of an entity: its class's, for the schema flush would write it into. */
   encoderOf(entity: AnyEntity, position: number): CsvRowEncoder {
-    const schema = helper(entity).__schema as string | undefined;
+    // read without `helper()`: an input item may not be an entity at all (checked below)
+    const schema = (entity as { __helper?: { __schema?: string } }).__helper?.__schema;
     if (schema === undefined) {
       const encoder = this.#byClass.get(entity.constructor);
       if (encoder) return encoder;

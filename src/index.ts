@@ -1,5 +1,7 @@
 export { CopyEntityManager } from './copy-entity-manager.js';
 export { copyPersist } from './copy-persist.js';
+export { defineCopyConfig, type CopyOptions } from './define-copy-config.js';
+export type { EntityClassLike } from './input/entity-class.js';
 export { copyParallel, CopyParallelError, type CopyParallelOptions, type CopyParallelResult, type InputRange } from './features/parallel.js';
 export type { CopyConflictOptions } from './options.js';
 export type { CopySource } from './input/read-chunks.js';

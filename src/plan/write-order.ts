@@ -271,7 +271,7 @@ function pivotFactory(em: SqlEntityManager, prop: EntityProperty): (owner: AnyEn
   const targetSide = sides.find(p => p !== ownerSide && same(p.fieldNames, prop.inverseJoinColumns));
   if (!pivotMeta || !ownerSide || !targetSide) {
     throw new CopyPersistError('UNSUPPORTED_PROPERTY', 'a many-to-many property whose pivot entity has no plain foreign keys to both sides', {
-      entity: typeof prop.pivotEntity === 'function' ? prop.pivotEntity.name : String(prop.pivotEntity),
+      entity: typeof prop.pivotEntity === 'function' ? (prop.pivotEntity as { name: string }).name : String(prop.pivotEntity),
       property: prop.name,
     });
   }

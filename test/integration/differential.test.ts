@@ -48,7 +48,7 @@ describe('differential: copyPersist writes the rows persist + flush writes', () 
     const [phase1, ...rest] = copyZoo.phases;
     await copyPersist(copyEm, phase1(copyEm)); // the standalone function
     for (const phase of rest) await copyEm.copyPersist(phase(copyEm));
-    await copyEm.copyPersist(copyZoo.plainRows.entity, copyZoo.plainRows.rows);
+    await copyEm.copyPersist(copyZoo.plainRows.entity, copyZoo.plainRows.rows as never); // typed as em.create data, cast as above
   });
 
   after(async () => {
