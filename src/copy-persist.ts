@@ -99,12 +99,12 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
           const placed = order?.sameTable.size ? new Map<AnyEntity, number>() : undefined;
           for (let start = 0; start < entities.length; start += chunkSize) {
             throwIfAborted(signal);
-            const entries = entities.slice(start, start + chunkSize).map((entity, i) => ({ entity, encoder: items.encoderOf(entity, positionOf(entity, start + i)) }));
+            const entries = entities.slice(start, start + chunkSize).map((entity, i) => {
+              const encoder = items.encoderOf(entity, positionOf(entity, start + i));
+              return { entity, encoder, plan: encoder.plan };
+            });
             const initialized = hooks ? await runBeforeCreate(em, hooks, entries) : undefined;
-            await keys?.assign(
-              entries.map(e => ({ entity: e.entity, plan: e.encoder.plan })),
-              Array.isArray(source) && !order ? source.length - batch.first - start : undefined,
-            );
+            await keys?.assign(entries, Array.isArray(source) && !order ? source.length - batch.first - start : undefined);
             for (let i = 0; i < entries.length; i++) {
               const { entity, encoder } = entries[i];
               const position = positionOf(entity, start + i);
