@@ -55,6 +55,17 @@ for version in 7.2.5 6.6.16; do
   cp "$repo"/examples/smoke/* "$dir/"
   (cd "$dir" && node esm.mjs && node cjs.cjs)
 
+  echo "== MikroORM $version, Node $(node --version): NestJS app (CommonJS, legacy decorators)"
+  dir="$work/nestjs-v$major"
+  mkdir -p "$dir"
+  cp -r "$repo/examples/nestjs/src" "$repo/examples/nestjs/tsconfig.json" "$repo/examples/nestjs/package.json" "$dir/"
+  if [ "$major" = 6 ]; then
+    cp "$repo/examples/nestjs/mikro-orm-6/package.json" "$dir/"
+    cp "$repo/examples/nestjs/mikro-orm-6/decorators.ts" "$dir/src/"
+  fi
+  (cd "$dir" && npm pkg set "dependencies.mikro-orm-pg-copy=file:$tarball" \
+    && npm install --no-audit --no-fund --loglevel=error && npm run --silent build && npm run --silent start)
+
   export PATH="${PATH#"$nodebin:"}"
 done
 echo "== package smoke passed"
