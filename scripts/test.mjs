@@ -51,6 +51,8 @@ function ensureV6() {
   if (code !== 0) process.exit(code);
 }
 
+// before the compile and the install, not after them
+await import('./preflight.mjs');
 console.error('compiling src/ and test/ (tsc -p tsconfig.test.json) ...');
 if (run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.test.json']) !== 0) {
   process.exit(1);
