@@ -64,9 +64,9 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
   const items = new ItemReader(em, rowClass);
   const cascade = options.cascade === true;
   const hooks = options.hooks === false ? undefined : new LifecycleHooks(em);
-  // entities made with `em.create()` sit in a persist stack; they are unscheduled after the copy
-  const stacks = persistStacks(em);
-  const written: AnyEntity[] | undefined = options.manage || stacks.length ? [] : undefined;
+  // entities made with `em.create()` sit in their EntityManager's persist stack: unscheduled after the copy
+  const scheduled = new ScheduledInserts(em);
+  const written: AnyEntity[] | undefined = options.manage ? [] : undefined;
   const pivotCollections = new Map<AnyEntity, EntityProperty[]>();
   const upsert = options.onConflictAction !== undefined || options.onConflictFields !== undefined;
   // an upsert on another key than the primary key reads the keys back after its merge instead of
@@ -122,6 +122,7 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
               // the staging table of an upsert has one more column: the row's input position
               encoder.encode(data, shape, position, placement.writer, upsert ? position : undefined);
               written?.push(entity);
+              scheduled.note(entity);
               kept?.set(position, entity);
             }
             encoded += entries.length;
@@ -163,7 +164,8 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
       }
     }),
   );
-  if (written) settleUnitOfWork(em, stacks, written, options.manage === true);
+  scheduled.settle(em);
+  if (written) manage(em, written);
   snapshotCollections(pivotCollections, options.manage === true);
   return result;
 }
@@ -231,27 +233,33 @@ async function runBeforeCreate(em: SqlEntityManager, hooks: LifecycleHooks, entr
   return done;
 }
 
-/** The persist stacks entities of this call may sit in: the EntityManager's, and its parent's. */
-function persistStacks(em: SqlEntityManager): Set<AnyEntity>[] {
-  const stacks: Set<AnyEntity>[] = [];
-  for (const manager of [em, (em as unknown as { getContext?(): SqlEntityManager }).getContext?.()]) {
-    const stack = manager?.getUnitOfWork().getPersistStack() as Set<AnyEntity> | undefined;
-    if (stack && stack.size && !stacks.includes(stack)) stacks.push(stack);
-  }
-  return stacks;
-}
-
 /**
- * The unit of work after the copy, as after flush: written entities are no longer scheduled for
- * insert (`em.create()` schedules them), and with `manage` they are in the identity map.
+ * Entities of the call that the copying EntityManager has scheduled for insert: `em.create()`
+ * schedules them, and `em.transactional()` hands the parent's schedule to its fork. After the copy
+ * they are unscheduled and take the snapshot flush would have taken, so no later flush inserts them
+ * again — not this EntityManager's, nor the parent's after the transaction (to a flush, an entity
+ * with a snapshot and no changes has nothing to write).
  */
-function settleUnitOfWork(em: SqlEntityManager, stacks: Set<AnyEntity>[], written: readonly AnyEntity[], managed: boolean): void {
-  for (const entity of written) {
-    for (const stack of stacks) stack.delete(entity);
-    const creator = helper(entity).__em as SqlEntityManager | undefined;
-    creator?.getUnitOfWork().getPersistStack().delete(entity);
+class ScheduledInserts {
+  readonly #stack: Set<AnyEntity>;
+  readonly #found: AnyEntity[] = [];
+
+  constructor(em: SqlEntityManager) {
+    this.#stack = em.getUnitOfWork().getPersistStack() as Set<AnyEntity>;
   }
-  if (managed) manage(em, written);
+
+  /** Per row: one size check unless something is scheduled. */
+  note(entity: AnyEntity): void {
+    if (this.#stack.size && this.#stack.has(entity)) this.#found.push(entity);
+  }
+
+  settle(em: SqlEntityManager): void {
+    const comparator = em.getComparator();
+    for (const entity of this.#found) {
+      this.#stack.delete(entity);
+      helper(entity).__originalEntityData = comparator.prepareEntity(entity);
+    }
+  }
 }
 
 /**

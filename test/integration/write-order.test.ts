@@ -202,6 +202,34 @@ describe('write order: what flush writes, in an order PostgreSQL accepts', () =>
     });
   });
 
+  it('a stream is ordered a chunk at a time: references to earlier chunks work, to a later chunk fail clearly', async () => {
+    await reset();
+    const cem = copyOrm.em.fork() as CopyEntityManager;
+    const nodes = Array.from({ length: 10 }, (_, i) => make(cem, copySide.Node, i % 3 ? { note: `n${i}` } : {}));
+    // each node's parent comes earlier (a chunk or more before, or within its chunk)
+    nodes.forEach((node, i) => {
+      if (i > 0) node.parent = nodes[Math.floor(i / 2)];
+    });
+    async function* stream() {
+      yield* nodes;
+    }
+    const result = await cem.copyPersist(stream(), { chunkSize: 3 });
+    assert.equal(result.rows, 10);
+    const written = await copyOrm.em.getConnection().execute(`select count(*)::int as n from order_copy.node where parent_id is not null`);
+    assert.equal(written[0].n, 9);
+
+    const late = make(cem, copySide.Node, { note: 'late parent' });
+    const child = make(cem, copySide.Node, { note: 'early child', parent: late });
+    await assert.rejects(cem.copyPersist((function* () { yield child; yield make(cem, copySide.Node, {}); yield late; })(), { chunkSize: 2 }), (e: unknown) => {
+      assert.ok(e instanceof CopyPersistError);
+      assert.equal(e.code, 'MISSING_REFERENCE_KEY');
+      assert.equal(e.position, 0);
+      return true;
+    });
+    assert.equal((await rows(copyOrm, 'order_copy', 'node')).length, 10, 'nothing of the failed call written');
+    await assertPoolHealthy(copyOrm);
+  });
+
   it('keys in input order across the subclasses of one table', async () => {
     await sameAsFlush((em, m) => [0, 1, 2, 3, 4].map(i => make(em, i % 2 ? m.Manager : m.Owner, { name: `user ${i}` })));
   });
