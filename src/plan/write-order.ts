@@ -38,7 +38,7 @@ export interface WriteOrder {
  */
 export function orderForWrite(em: SqlEntityManager, items: readonly AnyEntity[], cascade: boolean): WriteOrder {
   const reachedFrom = new Map<AnyEntity, AnyEntity>();
-  const members = cascade ? reach(em, items, reachedFrom) : dedupe(items);
+  const members = flushOrder(em, cascade ? reach(em, items, reachedFrom) : dedupe(items));
   const pivotCollections = new Map<AnyEntity, EntityProperty[]>();
   const pivots = pivotRows(em, members, cascade, pivotCollections, reachedFrom);
   const all = pivots.length ? [...members, ...pivots] : members;
@@ -150,6 +150,47 @@ export function isIsolatedClass(meta: EntityMetadata): boolean {
   );
 }
 
+/**
+ * The order flush computes its change sets in (`UnitOfWork.findNewEntities`): from each entity in
+ * turn, depth first, the new to-one targets and dirty many-to-many items first, then the entity. A
+ * table's rows are written, and take their keys, in this order, so ids come out as flush's.
+ */
+function flushOrder(em: SqlEntityManager, members: readonly AnyEntity[]): AnyEntity[] {
+  const member = new Set(members);
+  const done = new Set<AnyEntity>();
+  const out: AnyEntity[] = [];
+  const before = (entity: AnyEntity): AnyEntity[] => {
+    const first: AnyEntity[] = [];
+    for (const prop of metadataOf(em, entity).relations) {
+      if (isToOne(prop)) {
+        const target = toOneTarget(entity, prop);
+        if (target && member.has(target)) first.push(target);
+      } else if (prop.kind === ReferenceKind.MANY_TO_MANY) {
+        for (const item of collectionItems(entity, prop)) if (member.has(item)) first.push(item);
+      }
+    }
+    return first;
+  };
+  for (const start of members) {
+    if (done.has(start)) continue;
+    done.add(start);
+    const path: { entity: AnyEntity; next: AnyEntity[]; i: number }[] = [{ entity: start, next: before(start), i: 0 }];
+    while (path.length) {
+      const top = path[path.length - 1];
+      if (top.i < top.next.length) {
+        const target = top.next[top.i++];
+        if (done.has(target)) continue;
+        done.add(target);
+        path.push({ entity: target, next: before(target), i: 0 });
+        continue;
+      }
+      path.pop();
+      out.push(top.entity);
+    }
+  }
+  return out;
+}
+
 function dedupe(items: readonly AnyEntity[]): AnyEntity[] {
   const seen = new Set<AnyEntity>();
   const out: AnyEntity[] = [];
@@ -231,19 +272,23 @@ function pivotRows(
     }
     targets.add(target);
   };
-  for (const entity of members) {
-    const meta = metadataOf(em, entity);
-    for (const prop of meta.relations) {
-      if (prop.kind !== ReferenceKind.MANY_TO_MANY) continue;
-      for (const item of collectionItems(entity, prop)) {
-        if (isNew(em, item) && !written.has(item) && !helper(item).hasPrimaryKey()) {
-          throw unwrittenError(em, entity, prop, item, cascade);
-        }
-        if (prop.owner) {
-          add(prop, entity, item);
-        } else {
-          const owning = prop.mappedBy ? metadataOf(em, item).properties[prop.mappedBy] : undefined;
-          if (owning) add(owning, item, entity);
+  // the owning sides first, in their collections' order (a fixed-order pivot numbers its rows so),
+  // then links only an inverse side holds
+  for (const owningPass of [true, false]) {
+    for (const entity of members) {
+      const meta = metadataOf(em, entity);
+      for (const prop of meta.relations) {
+        if (prop.kind !== ReferenceKind.MANY_TO_MANY || !!prop.owner !== owningPass) continue;
+        for (const item of collectionItems(entity, prop)) {
+          if (isNew(em, item) && !written.has(item) && !helper(item).hasPrimaryKey()) {
+            throw unwrittenError(em, entity, prop, item, cascade);
+          }
+          if (prop.owner) {
+            add(prop, entity, item);
+          } else {
+            const owning = prop.mappedBy ? metadataOf(em, item).properties[prop.mappedBy] : undefined;
+            if (owning) add(owning, item, entity);
+          }
         }
       }
     }
