@@ -1,7 +1,7 @@
 // copyPersist, top to bottom: read the input a chunk at a time → for each item, the payload flush
 // would insert → a CSV line per row, grouped by table and columns → COPY on the transaction's
 // connection → MikroORM's exceptions, naming the failing input position.
-import { Utils, helper, type AnyEntity, type EntityClass, type EntityMetadata, type EntityProperty, type RequiredEntityData } from '@mikro-orm/core';
+import { Utils, helper, type AnyEntity, type EntityClass, type EntityManager, type EntityMetadata, type EntityProperty, type RequiredEntityData } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { withTransactionConnection } from './adapters/mikro-orm.js';
 import { inTransaction } from './adapters/transaction.js';
@@ -39,14 +39,17 @@ const DEFAULT_CHUNK_SIZE = 2000;
  * await copyPersist(em, Book, readRows('books.ndjson'));
  * ```
  */
-export function copyPersist(em: SqlEntityManager, entities: CopySource<object>, options?: CopyPersistOptions): Promise<CopyPersistResult>;
-export function copyPersist<T extends object>(em: SqlEntityManager, entityClass: EntityClassLike<T>, rows: CopySource<RequiredEntityData<T>>, options?: CopyPersistOptions): Promise<CopyPersistResult>;
+export function copyPersist(em: EntityManager, entities: CopySource<object>, options?: CopyPersistOptions): Promise<CopyPersistResult>;
+export function copyPersist<T extends object>(em: EntityManager, entityClass: EntityClassLike<T>, rows: CopySource<RequiredEntityData<T>>, options?: CopyPersistOptions): Promise<CopyPersistResult>;
 export function copyPersist(
-  em: SqlEntityManager,
+  anyEm: EntityManager,
   a: CopySource<object> | EntityClassLike<object>,
   b?: CopySource<object> | CopyPersistOptions,
   c?: CopyPersistOptions,
 ): Promise<CopyPersistResult> {
+  // typed as MikroORM's base class so that any EntityManager type users hold is accepted; the
+  // ORM must be a PostgreSQL one, whose EntityManager is the SQL one
+  const em = anyEm as SqlEntityManager;
   // `parallel`: batches on several connections, each batch a call of this function (features/parallel)
   const parallel = copyParallelIfAsked(em, a, b, c);
   if (parallel) return parallel;

@@ -1,6 +1,7 @@
 // Type-level test, checked by `tsc` in `npm test` (never run): what users write must type-check,
 // and the mistakes below must not. Each `@ts-expect-error` fails the build if its line compiles.
-import { EntitySchema, MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager as CoreEntityManager } from '@mikro-orm/core';
+import { EntitySchema, MikroORM, type EntityManager as PgEntityManager } from '@mikro-orm/postgresql';
 import { copyPersist, defineCopyConfig, type CopyEntityManager } from '../../src/index.js';
 
 class Book {
@@ -23,8 +24,12 @@ export async function usage(): Promise<void> {
     await tx.copyPersist([new Book()]);
   });
   await em.copyPersist(BookSchema, [{ title: 'from a schema' }]);
-  // the function form takes the EntityManager users hold
+  // the function form takes the EntityManager types users hold: PostgreSQL's, or MikroORM's base class
   await copyPersist(orm.em, Book, [{ title: 'x' }]);
+  const pgEm: PgEntityManager = orm.em;
+  await copyPersist(pgEm, [new Book()]);
+  const coreEm: CoreEntityManager = orm.em;
+  await copyPersist(coreEm, Book, [{ title: 'y' }]);
 
   // @ts-expect-error a key that is not a property
   await em.copyPersist(Book, [{ nam: 'typo' }]);
