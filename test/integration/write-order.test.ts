@@ -321,3 +321,27 @@ describe('write order: what flush writes, in an order PostgreSQL accepts', () =>
     assert.deepEqual(await rows(copyOrm, 'order_copy', 'tenant', 'name'), [{ name: 'from a schema' }]);
   });
 });
+
+describe('defineEntity (MikroORM 7) where an entity class is expected', () => {
+  it('copies plain rows into an entity defined with defineEntity and no class', async t => {
+    const core = (await import('@mikro-orm/core')) as unknown as { defineEntity?: (meta: object) => EntitySchema<object> };
+    if (!core.defineEntity) {
+      t.skip('MikroORM 6 has no defineEntity');
+      return;
+    }
+    const p = (core as unknown as { p: Record<string, () => { primary(): unknown; autoincrement(): unknown }> }).p;
+    const Gadget = core.defineEntity({
+      name: 'Gadget',
+      properties: { id: (p.integer() as { primary(): { autoincrement(): unknown } }).primary().autoincrement(), label: p.string() },
+    });
+    const orm = await initTestOrm({ schema: 'order_define', entities: [Gadget] });
+    try {
+      const em = orm.em.fork() as CopyEntityManager;
+      const result = await em.copyPersist(Gadget, [{ label: 'a' }, { label: 'b' }]);
+      assert.equal(result.rows, 2);
+      assert.deepEqual(await orm.em.getConnection().execute('select id, label from order_define.gadget order by id'), [{ id: 1, label: 'a' }, { id: 2, label: 'b' }]);
+    } finally {
+      await orm.close(true);
+    }
+  });
+});
