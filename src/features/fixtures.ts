@@ -172,32 +172,43 @@ export function entityByName(em: SqlEntityManager, name: string): EntityMetadata
 
 /**
  * Orders entities so that the targets of owning many-to-one and one-to-one relations come before
- * the entities referencing them (Kahn's algorithm, stable in input order). Self-references are the
- * rows' own order to get right. A cycle is broken at the earliest entity still waiting; its rows
- * then need nullable keys, or PostgreSQL reports the violated foreign key.
+ * the entities referencing them (Kahn's algorithm, stable in input order). The targets of owning
+ * many-to-many relations come first too when they can: the pivot rows are written with the owner's
+ * rows, and reference both tables. Self-references are the rows' own order to get right. A cycle
+ * is broken at the earliest entity still waiting; its rows then need nullable keys, or PostgreSQL
+ * reports the violated foreign key.
  */
-function referencedFirst(metas: EntityMetadata[]): EntityMetadata[] {
-  const present = new Set(metas.map(m => m.root ?? m));
-  const dependsOn = new Map<EntityMetadata, Set<EntityMetadata>>();
+function referencedFirst(metas: readonly EntityMetadata[]): EntityMetadata[] {
+  const rootOf = (meta: EntityMetadata) => meta.root ?? meta;
+  const present = new Set(metas.map(rootOf));
+  // to-one targets must come first; many-to-many targets should, unless that closes a cycle
+  const mustFollow = new Map<EntityMetadata, Set<EntityMetadata>>();
+  const shouldFollow = new Map<EntityMetadata, Set<EntityMetadata>>();
   for (const meta of metas) {
-    const deps = new Set<EntityMetadata>();
+    const must = new Set<EntityMetadata>();
+    const should = new Set<EntityMetadata>();
     for (const prop of meta.relations) {
-      const owning = prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner);
-      const target = prop.targetMeta?.root ?? prop.targetMeta;
-      if (owning && target && target !== (meta.root ?? meta) && present.has(target)) deps.add(target);
+      const target = prop.targetMeta && rootOf(prop.targetMeta);
+      if (!target || target === rootOf(meta) || !present.has(target)) continue;
+      if (prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner)) must.add(target);
+      else if (prop.kind === ReferenceKind.MANY_TO_MANY && prop.owner) should.add(target);
     }
-    dependsOn.set(meta, deps);
+    mustFollow.set(meta, must);
+    shouldFollow.set(meta, should);
   }
   const done = new Set<EntityMetadata>();
   const order: EntityMetadata[] = [];
   const pending = [...metas];
+  const allDone = (deps: Set<EntityMetadata>) => [...deps].every(d => done.has(d));
   while (pending.length) {
-    const ready = pending.find(m => [...dependsOn.get(m)!].every(d => done.has(d)));
-    const next = ready ?? pending[0];
+    const next =
+      pending.find(m => allDone(mustFollow.get(m)!) && allDone(shouldFollow.get(m)!)) ??
+      pending.find(m => allDone(mustFollow.get(m)!)) ??
+      pending[0];
     pending.splice(pending.indexOf(next), 1);
     order.push(next);
     // a table counts as written once all entities sharing it (single-table inheritance) are
-    if (!pending.some(m => (m.root ?? m) === (next.root ?? next))) done.add(next.root ?? next);
+    if (!pending.some(m => rootOf(m) === rootOf(next))) done.add(rootOf(next));
   }
   return order;
 }

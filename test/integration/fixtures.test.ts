@@ -100,6 +100,25 @@ describe('fixtures', () => {
       assert.equal(await countRows(orm, `${SCHEMA}.author`), 2);
     });
 
+    // issue 16: with `cascade`, Tag listed after Book failed on book_tags' foreign key to tag
+    for (const cascade of [true, false]) {
+      it(`rows keyed by entity name: many-to-many targets are written before the owner (cascade: ${cascade})`, async () => {
+        const result = await loadFixtures(fork(), {
+          Book: [{ id: 1, title: 'Dune', author: 1, tags: [1, 2] }, { id: 2, title: 'Earthsea', author: 1, tags: [2] }],
+          Author: [{ id: 1, name: 'Frank' }],
+          Tag: [{ id: 1, label: 'sf' }, { id: 2, label: 'classic' }],
+        }, { cascade });
+        assert.deepEqual(Object.keys(result.byEntity).filter(name => ['Author', 'Tag', 'Book'].includes(name)), ['Author', 'Tag', 'Book'], 'write order');
+        assert.equal(await countRows(orm, `${SCHEMA}.book`), 2);
+        if (cascade) {
+          const links = await orm.em.fork().getConnection().execute<{ book_id: number; tag_id: number }[]>(
+            `select book_id, tag_id from ${SCHEMA}.book_tags order by 1, 2`,
+          );
+          assert.deepEqual(links.map(l => [l.book_id, l.tag_id]), [[1, 1], [1, 2], [2, 2]]);
+        }
+      });
+    }
+
     it('rows of a failing table leave no other table written (one transaction)', async () => {
       await assert.rejects(loadFixtures(fork(), {
         Author: [{ id: 1, name: 'Frank' }],
