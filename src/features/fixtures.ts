@@ -48,8 +48,11 @@ export interface LoadFixturesResult {
  *   `count` times, lazily, a chunk ahead of the COPY: the made entities never enter the unit of
  *   work and never all sit in memory. (`make()`/`create()` of the seeder would persist them.)
  * - Plain rows keyed by entity class name (`{ Book: [...], Author: [...] }`) are written table by
- *   table, referenced tables first, whatever the key order.
+ *   table, referenced tables first (many-to-many targets too), whatever the key order.
  *
+ * Afterwards the sequence of each loaded table's integer primary key is moved past the table's
+ * highest key, so rows loaded with explicit keys (`{ id: 1 }`) never collide with the next flush.
+  *
  * @example
  * ```ts
  * import { loadFixtures } from 'mikro-orm-pg-copy';
@@ -65,6 +68,15 @@ export interface LoadFixturesResult {
 export function loadFixtures<T extends object, I>(em: SqlEntityManager, input: FactoryFixture<T, I>, options?: CopyPersistOptions): Promise<LoadFixturesResult>;
 export function loadFixtures(em: SqlEntityManager, input: FixtureInput, options?: CopyPersistOptions): Promise<LoadFixturesResult>;
 export async function loadFixtures(em: SqlEntityManager, input: FixtureInput, options: CopyPersistOptions = {}): Promise<LoadFixturesResult> {
+  // one transaction for everything: a failing table leaves none of the others behind
+  return em.transactional(async trx => {
+    const result = await copyFixtures(trx as SqlEntityManager, input, options);
+    await advanceSequences(trx as SqlEntityManager, Object.keys(result.byEntity).map(name => entityByName(em, name)));
+    return result;
+  });
+}
+
+async function copyFixtures(em: SqlEntityManager, input: FixtureInput, options: CopyPersistOptions): Promise<LoadFixturesResult> {
   if (isFactoryFixture(input)) return summary(await copyPersist(em, made(input), options));
   if (Array.isArray(input)) {
     const source = input.some(isFactoryFixture) ? expand(input) : input;
@@ -73,19 +85,53 @@ export async function loadFixtures(em: SqlEntityManager, input: FixtureInput, op
   const byName = input as Record<string, ReadonlyArray<Record<string, unknown>>>;
   const rowsOf = new Map<EntityMetadata, ReadonlyArray<Record<string, unknown>>>();
   for (const [name, rows] of Object.entries(byName)) rowsOf.set(entityByName(em, name), rows);
-  const ordered = referencedFirst([...rowsOf.keys()]);
-  // one transaction for all tables: a failing table leaves none of the others behind
-  return em.transactional(async trx => {
-    const result: LoadFixturesResult = { rows: 0, byEntity: {} };
-    for (const meta of ordered) {
-      const rows = rowsOf.get(meta)!;
-      if (!rows.length) continue;
-      const copied = await copyPersist(trx as SqlEntityManager, meta.class, rows, options);
-      result.rows += copied.rows;
-      for (const [name, n] of Object.entries(copied.byEntity)) result.byEntity[name] = (result.byEntity[name] ?? 0) + n;
-    }
-    return result;
-  });
+  const result: LoadFixturesResult = { rows: 0, byEntity: {} };
+  for (const meta of referencedFirst([...rowsOf.keys()])) {
+    const rows = rowsOf.get(meta)!;
+    if (!rows.length) continue;
+    const copied = await copyPersist(em, meta.class, rows, options);
+    result.rows += copied.rows;
+    for (const [name, n] of Object.entries(copied.byEntity)) result.byEntity[name] = (result.byEntity[name] ?? 0) + n;
+  }
+  return result;
+}
+
+const INTEGER_COLUMN = /^(int[248]?|integer|smallint|bigint|(small|big)?serial[248]?)$/i;
+
+/**
+ * Moves the sequence behind each table's integer primary key past the highest key in the table,
+ * as Rails does after loading PostgreSQL fixtures: rows with explicit keys leave the sequence
+ * where it was, and the next flush would collide with them. Only ever moves a sequence forward.
+ * (Sequences are not transactional: a rollback does not move them back.)
+ */
+async function advanceSequences(em: SqlEntityManager, metas: readonly EntityMetadata[]): Promise<void> {
+  const connection = em.getConnection();
+  const platform = em.getPlatform();
+  const roots = new Set(metas.map(meta => meta.root ?? meta));
+  for (const meta of roots) {
+    if (meta.primaryKeys.length !== 1) continue;
+    const pk = meta.properties[meta.primaryKeys[0]];
+    if (pk.fieldNames?.length !== 1 || !INTEGER_COLUMN.test(pk.columnTypes?.[0] ?? '')) continue;
+    const column = pk.fieldNames[0];
+    // pg_get_serial_sequence parses its first argument as a (quoted) name and takes the column literally
+    await connection.execute(
+      `select setval(s.seq, s.max_key) from (
+         select pg_get_serial_sequence(?, ?) as seq, (select max(${platform.quoteIdentifier(column)}) from ${quotedTable(em, meta)}) as max_key
+       ) s
+       where s.seq is not null and s.max_key >= coalesce(pg_sequence_last_value(s.seq::regclass), 1)`,
+      [quotedTable(em, meta), column],
+      'run',
+      em.getTransactionContext(),
+    );
+  }
+}
+
+/** The table of an entity (its root's, for single-table inheritance), quoted and schema-qualified. */
+function quotedTable(em: SqlEntityManager, meta: EntityMetadata): string {
+  const root = meta.root ?? meta;
+  const platform = em.getPlatform();
+  const schema = em.getDriver().getSchemaName(root, { schema: root.schema });
+  return schema ? `${platform.quoteIdentifier(schema)}.${platform.quoteIdentifier(root.tableName)}` : platform.quoteIdentifier(root.tableName);
 }
 
 /**
@@ -106,17 +152,12 @@ export async function truncateEntities(em: SqlEntityManager, entities?: Readonly
   const metas = entities
     ? entities.map(e => (typeof e === 'string' ? entityByName(em, e) : metaOf(em, e)))
     : allMetadata(em).filter(meta => !meta.embeddable && !meta.virtual && !meta.expression && !!meta.tableName && !(meta.abstract && !meta.discriminatorColumn));
-  const driver = em.getDriver();
-  const platform = em.getPlatform();
   const tables = new Set<string>();
   for (const meta of metas) {
     if (meta.embeddable || meta.virtual || meta.expression) {
       throw new CopyPersistError('UNREGISTERED_ENTITY', 'not a table-backed entity (embeddable or virtual)', { entity: meta.className });
     }
-    // single-table inheritance: every subtype lives in its root's table
-    const root = meta.root ?? meta;
-    const schema = driver.getSchemaName(root, { schema: root.schema });
-    tables.add(schema ? `${platform.quoteIdentifier(schema)}.${platform.quoteIdentifier(root.tableName)}` : platform.quoteIdentifier(root.tableName));
+    tables.add(quotedTable(em, meta));
   }
   if (!tables.size) return [];
   const list = [...tables];
