@@ -8,3 +8,4 @@ export { CopyPersistError, type CopyErrorCode, type CopyErrorContext, type CopyD
 export { loadFixtures, truncateEntities, type FixtureInput, type FixtureFactory, type FactoryFixture, type LoadFixturesResult } from './features/fixtures.js';
 export { loadFile, LoadFileError, type LoadFileOptions, type LoadFileProgress, type LoadFileReject, type LoadFileResult } from './features/load-file.js';
 export { TestEntityManager, beginTestTransaction, type TestTransaction } from './features/test-transaction.js';
+export { createTemplateDatabase, cloneTemplateDatabase, dropTestDatabases, type TemplateDatabaseOptions, type CloneDatabaseOptions, type TestDatabaseConfig } from './features/test-database.js';
