@@ -90,16 +90,22 @@ export async function cloneTemplateDatabase<C extends TestDatabaseConfig>(option
 }
 
 /**
- * Drops the given databases (clones and template), closing their connections first.
+ * Drops the given databases, or every database whose name starts with `prefix` (the template
+ * and all clones), closing their connections first.
  *
  * @example
  * ```ts
- * await dropTestDatabases(config, ['app_test_template', 'app_test_1', 'app_test_2']);
+ * await dropTestDatabases(config, { prefix: 'app_test_' });
+ * await dropTestDatabases(config, ['app_test_template']);
  * ```
  */
-export async function dropTestDatabases(config: TestDatabaseConfig, names: readonly string[], maintenanceDb?: string): Promise<void> {
-  await withMaintenanceClient(config, maintenanceDb, async client => {
+export async function dropTestDatabases(config: TestDatabaseConfig, databases: readonly string[] | { prefix: string }, maintenanceDb?: string): Promise<string[]> {
+  return withMaintenanceClient(config, maintenanceDb, async client => {
+    const names = 'prefix' in databases
+      ? (await client.query<{ datname: string }>('select datname from pg_database where starts_with(datname, $1) order by 1', [databases.prefix])).rows.map(r => r.datname)
+      : databases;
     for (const name of names) await client.query(`drop database if exists ${platform.quoteIdentifier(name)} with (force)`);
+    return [...names];
   });
 }
 
@@ -111,14 +117,14 @@ function connectionTo(config: TestDatabaseConfig, dbName: string): TestDatabaseC
   return { dbName, clientUrl: url.toString() };
 }
 
-async function withMaintenanceClient(config: TestDatabaseConfig, maintenanceDb = 'postgres', fn: (client: pg.Client) => Promise<void>): Promise<void> {
+async function withMaintenanceClient<T>(config: TestDatabaseConfig, maintenanceDb = 'postgres', fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const target = connectionTo(config, maintenanceDb);
   const client = new pg.Client(
     target.clientUrl ? { connectionString: target.clientUrl } : { host: config.host, port: config.port, user: config.user, password: config.password, database: maintenanceDb },
   );
   await client.connect();
   try {
-    await fn(client);
+    return await fn(client);
   } finally {
     await client.end();
   }

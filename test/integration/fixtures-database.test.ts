@@ -26,7 +26,10 @@ describe('fixtures: a database per worker', () => {
       },
     });
   });
-  after(() => dropTestDatabases(config, [TEMPLATE, ...CLONES]));
+  after(async () => {
+    assert.deepEqual(await dropTestDatabases(config, { prefix: `mpc_fixtures_worker_v${MIKRO_ORM_VERSION}_` }), CLONES);
+    await dropTestDatabases(config, [TEMPLATE]);
+  });
 
   it('clones made at the same time each hold the fixtures, and writes to one stay out of the others', async () => {
     const configs = await Promise.all(CLONES.map(name => cloneTemplateDatabase({ config, template: TEMPLATE, name })));
