@@ -1,6 +1,6 @@
 // The model of issue 16: organizations, their users and projects, tasks with many-to-many tags.
 // EntitySchema, so the same file runs on MikroORM 7 and 6 without decorators.
-import { Collection, EntitySchema } from '@mikro-orm/postgresql';
+import { Collection, EntitySchema, type Opt } from '@mikro-orm/postgresql';
 
 export class Organization {
   id!: number;
@@ -28,7 +28,7 @@ export class Tag {
 export class Task {
   id!: number;
   title!: string;
-  done = false;
+  done: Opt<boolean> = false;
   project!: Project;
   tags = new Collection<Tag>(this);
 }
