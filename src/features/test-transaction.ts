@@ -11,7 +11,8 @@ const active = new WeakMap<Configuration, TestEntityManager>();
  * A {@link CopyEntityManager} for test suites: while {@link beginTestTransaction} is in effect,
  * every EntityManager of the ORM works inside the test's transaction.
  *
- * - the global `orm.em` resolves to the test's EntityManager (as inside `em.transactional()`);
+ * - the global `orm.em` resolves to the test's EntityManager, unless a request or transaction
+ *   context of its own is active (then that one, which is in the test's transaction too);
  * - `em.fork()` keeps the transaction of the EM it forks (MikroORM's `keepTransactionContext`,
  *   made the default), so a fork's queries and flushes run on the test's connection;
  * - `em.begin()` and `em.transactional()` open a savepoint in it instead of a new transaction, so
@@ -29,8 +30,10 @@ const active = new WeakMap<Configuration, TestEntityManager>();
  */
 export class TestEntityManager extends CopyEntityManager {
   override getContext(validate = true): this {
+    // only where the global EM would be used itself: a request or transaction context still wins
     const test = this.global ? active.get(this.config) : undefined;
-    return test ? (test as this) : super.getContext(validate);
+    if (test && super.getContext(false) === this) return test as this;
+    return super.getContext(validate);
   }
 
   override fork(options: ForkOptions = {}): this {

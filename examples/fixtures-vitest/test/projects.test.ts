@@ -2,16 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { Project, Task } from '../src/entities.js';
 import { completeProject } from '../src/tasks.js';
 import { useTestDatabase } from './database.js';
-import { logWorker } from './worker-log.js';
+import { itRunsOnItsWorkersClone } from './worker-log.js';
 
 describe('projects', () => {
   const db = useTestDatabase();
 
-  it('runs on the clone of its own worker', () => {
-    const dbName = db.orm.config.get('dbName');
-    expect(dbName).toBe(`app_test_${process.env.VITEST_POOL_ID}`);
-    logWorker('projects', dbName!);
-  });
+  itRunsOnItsWorkersClone(db, 'projects');
 
   it('deletes every project of the fixtures, for this test only', async () => {
     await db.tx.em.nativeDelete(Task, {});

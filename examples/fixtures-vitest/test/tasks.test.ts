@@ -2,16 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { Task } from '../src/entities.js';
 import { addTask, completeProject } from '../src/tasks.js';
 import { useTestDatabase } from './database.js';
-import { logWorker } from './worker-log.js';
+import { itRunsOnItsWorkersClone } from './worker-log.js';
 
 describe('tasks', () => {
   const db = useTestDatabase();
 
-  it('runs on the clone of its own worker', () => {
-    const dbName = db.orm.config.get('dbName');
-    expect(dbName).toBe(`app_test_${process.env.VITEST_POOL_ID}`);
-    logWorker('tasks', dbName!);
-  });
+  itRunsOnItsWorkersClone(db, 'tasks');
 
   it('adds a task through a fork, inside the test transaction', async () => {
     expect(await db.tx.em.count(Task)).toBe(100);

@@ -1,16 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { User } from '../src/entities.js';
 import { useTestDatabase } from './database.js';
-import { logWorker } from './worker-log.js';
+import { itRunsOnItsWorkersClone } from './worker-log.js';
 
 describe('users', () => {
   const db = useTestDatabase();
 
-  it('runs on the clone of its own worker', () => {
-    const dbName = db.orm.config.get('dbName');
-    expect(dbName).toBe(`app_test_${process.env.VITEST_POOL_ID}`);
-    logWorker('users', dbName!);
-  });
+  itRunsOnItsWorkersClone(db, 'users');
 
   it('renames a user', async () => {
     const user = await db.tx.em.findOneOrFail(User, 1);
