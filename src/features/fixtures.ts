@@ -71,7 +71,8 @@ export async function loadFixtures(em: SqlEntityManager, input: FixtureInput, op
   // one transaction for everything: a failing table leaves none of the others behind
   return em.transactional(async trx => {
     const result = await copyFixtures(trx as SqlEntityManager, input, options);
-    await advanceSequences(trx as SqlEntityManager, Object.keys(result.byEntity).map(name => entityByName(em, name)));
+    const written = Object.keys(result.byEntity).map(name => findEntity(em, name));
+    await advanceSequences(trx as SqlEntityManager, written.filter(meta => meta !== undefined));
     return result;
   });
 }
@@ -201,11 +202,17 @@ function metaOf(em: SqlEntityManager, entity: EntityName<object>): EntityMetadat
   return meta as EntityMetadata;
 }
 
-/** Resolves a class name (or MikroORM's entity `name`) among the ORM's entities. Internal: also used by loadFile. */
-export function entityByName(em: SqlEntityManager, name: string): EntityMetadata {
+function findEntity(em: SqlEntityManager, name: string): EntityMetadata | undefined {
   const metas = allMetadata(em);
   const meta = metas.find(m => m.className === name) ?? metas.find(m => (m as EntityMetadata & { name?: string }).name === name);
-  if (!meta || meta.embeddable) {
+  return meta && !meta.embeddable ? meta : undefined;
+}
+
+/** Resolves a class name (or MikroORM's entity `name`) among the ORM's entities. Internal: also used by loadFile. */
+export function entityByName(em: SqlEntityManager, name: string): EntityMetadata {
+  const meta = findEntity(em, name);
+  if (!meta) {
+    const metas = allMetadata(em);
     throw new CopyPersistError('UNREGISTERED_ENTITY', `no entity named "${name}" in this ORM (known: ${metas.filter(m => !m.embeddable && !m.pivotTable).map(m => m.className).sort().join(', ')})`, { entity: name });
   }
   return meta;
