@@ -2,7 +2,7 @@
 // begins its own transaction or uses the global `orm.em` still writes inside the test's transaction.
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { RequestContext, type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { TestEntityManager, beginTestTransaction, loadFixtures, truncateEntities, type TestTransaction } from '../../src/index.js';
 import { assertPoolHealthy, countRows, initTestOrm } from '../support/orm.js';
 import { Author, Book, libraryEntities } from '../support/library.js';
@@ -102,6 +102,22 @@ describe('fixtures: load once, roll back per test', () => {
     await orm.em.flush();
     assert.equal(await tx.em.count(Author), 4);
     assert.equal(await countRows(orm, `${SCHEMA}.author`), 2, 'not committed');
+  });
+
+  it('a request context opened by code under test keeps its own identity map, inside the test transaction', async () => {
+    await fixturesIntact();
+    const seen = await RequestContext.create(orm.em, async () => {
+      const author = await orm.em.findOneOrFail(Author, 2);
+      author.name = 'renamed in a request';
+      await orm.em.flush();
+      return orm.em.getUnitOfWork().getIdentityMap().values().length;
+    });
+    assert.equal(seen, 1, "the request's fork, not the test's EntityManager");
+    assert.equal(tx.em.getUnitOfWork().getIdentityMap().values().length, 1, 'only what fixturesIntact loaded');
+    tx.em.clear();
+    assert.equal((await tx.em.findOneOrFail(Author, 2)).name, 'renamed in a request');
+    const [outside] = await orm.em.fork({ disableContextResolution: true }).getConnection().execute<{ name: string }[]>(`select name from ${SCHEMA}.author where id = 2`);
+    assert.equal(outside.name, 'Ursula', 'not committed');
   });
 
   it('a rolled-back test leaves the fixtures as loaded', async () => {
