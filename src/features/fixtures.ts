@@ -48,8 +48,11 @@ export interface LoadFixturesResult {
  *   `count` times, lazily, a chunk ahead of the COPY: the made entities never enter the unit of
  *   work and never all sit in memory. (`make()`/`create()` of the seeder would persist them.)
  * - Plain rows keyed by entity class name (`{ Book: [...], Author: [...] }`) are written table by
- *   table, referenced tables first, whatever the key order.
+ *   table, referenced tables first (many-to-many targets too), whatever the key order.
  *
+ * Afterwards the sequence of each loaded table's integer primary key is moved past the table's
+ * highest key, so rows loaded with explicit keys (`{ id: 1 }`) never collide with the next flush.
+  *
  * @example
  * ```ts
  * import { loadFixtures } from 'mikro-orm-pg-copy';
@@ -65,6 +68,16 @@ export interface LoadFixturesResult {
 export function loadFixtures<T extends object, I>(em: SqlEntityManager, input: FactoryFixture<T, I>, options?: CopyPersistOptions): Promise<LoadFixturesResult>;
 export function loadFixtures(em: SqlEntityManager, input: FixtureInput, options?: CopyPersistOptions): Promise<LoadFixturesResult>;
 export async function loadFixtures(em: SqlEntityManager, input: FixtureInput, options: CopyPersistOptions = {}): Promise<LoadFixturesResult> {
+  // one transaction for everything: a failing table leaves none of the others behind
+  return em.transactional(async trx => {
+    const result = await copyFixtures(trx as SqlEntityManager, input, options);
+    const written = Object.keys(result.byEntity).map(name => findEntity(em, name));
+    await advanceSequences(trx as SqlEntityManager, written.filter(meta => meta !== undefined));
+    return result;
+  });
+}
+
+async function copyFixtures(em: SqlEntityManager, input: FixtureInput, options: CopyPersistOptions): Promise<LoadFixturesResult> {
   if (isFactoryFixture(input)) return summary(await copyPersist(em, made(input), options));
   if (Array.isArray(input)) {
     const source = input.some(isFactoryFixture) ? expand(input) : input;
@@ -73,19 +86,53 @@ export async function loadFixtures(em: SqlEntityManager, input: FixtureInput, op
   const byName = input as Record<string, ReadonlyArray<Record<string, unknown>>>;
   const rowsOf = new Map<EntityMetadata, ReadonlyArray<Record<string, unknown>>>();
   for (const [name, rows] of Object.entries(byName)) rowsOf.set(entityByName(em, name), rows);
-  const ordered = referencedFirst([...rowsOf.keys()]);
-  // one transaction for all tables: a failing table leaves none of the others behind
-  return em.transactional(async trx => {
-    const result: LoadFixturesResult = { rows: 0, byEntity: {} };
-    for (const meta of ordered) {
-      const rows = rowsOf.get(meta)!;
-      if (!rows.length) continue;
-      const copied = await copyPersist(trx as SqlEntityManager, meta.class, rows, options);
-      result.rows += copied.rows;
-      for (const [name, n] of Object.entries(copied.byEntity)) result.byEntity[name] = (result.byEntity[name] ?? 0) + n;
-    }
-    return result;
-  });
+  const result: LoadFixturesResult = { rows: 0, byEntity: {} };
+  for (const meta of referencedFirst([...rowsOf.keys()])) {
+    const rows = rowsOf.get(meta)!;
+    if (!rows.length) continue;
+    const copied = await copyPersist(em, meta.class, rows, options);
+    result.rows += copied.rows;
+    for (const [name, n] of Object.entries(copied.byEntity)) result.byEntity[name] = (result.byEntity[name] ?? 0) + n;
+  }
+  return result;
+}
+
+const INTEGER_COLUMN = /^(int[248]?|integer|smallint|bigint|(small|big)?serial[248]?)$/i;
+
+/**
+ * Moves the sequence behind each table's integer primary key past the highest key in the table,
+ * as Rails does after loading PostgreSQL fixtures: rows with explicit keys leave the sequence
+ * where it was, and the next flush would collide with them. Only ever moves a sequence forward.
+ * (Sequences are not transactional: a rollback does not move them back.)
+ */
+async function advanceSequences(em: SqlEntityManager, metas: readonly EntityMetadata[]): Promise<void> {
+  const connection = em.getConnection();
+  const platform = em.getPlatform();
+  const roots = new Set(metas.map(meta => meta.root ?? meta));
+  for (const meta of roots) {
+    if (meta.primaryKeys.length !== 1) continue;
+    const pk = meta.properties[meta.primaryKeys[0]];
+    if (pk.fieldNames?.length !== 1 || !INTEGER_COLUMN.test(pk.columnTypes?.[0] ?? '')) continue;
+    const column = pk.fieldNames[0];
+    // pg_get_serial_sequence parses its first argument as a (quoted) name and takes the column literally
+    await connection.execute(
+      `select setval(s.seq, s.max_key) from (
+         select pg_get_serial_sequence(?, ?) as seq, (select max(${platform.quoteIdentifier(column)}) from ${quotedTable(em, meta)}) as max_key
+       ) s
+       where s.seq is not null and s.max_key >= coalesce(pg_sequence_last_value(s.seq::regclass), 1)`,
+      [quotedTable(em, meta), column],
+      'run',
+      em.getTransactionContext(),
+    );
+  }
+}
+
+/** The table of an entity (its root's, for single-table inheritance), quoted and schema-qualified. */
+function quotedTable(em: SqlEntityManager, meta: EntityMetadata): string {
+  const root = meta.root ?? meta;
+  const platform = em.getPlatform();
+  const schema = em.getDriver().getSchemaName(root, { schema: root.schema });
+  return schema ? `${platform.quoteIdentifier(schema)}.${platform.quoteIdentifier(root.tableName)}` : platform.quoteIdentifier(root.tableName);
 }
 
 /**
@@ -106,17 +153,12 @@ export async function truncateEntities(em: SqlEntityManager, entities?: Readonly
   const metas = entities
     ? entities.map(e => (typeof e === 'string' ? entityByName(em, e) : metaOf(em, e)))
     : allMetadata(em).filter(meta => !meta.embeddable && !meta.virtual && !meta.expression && !!meta.tableName && !(meta.abstract && !meta.discriminatorColumn));
-  const driver = em.getDriver();
-  const platform = em.getPlatform();
   const tables = new Set<string>();
   for (const meta of metas) {
     if (meta.embeddable || meta.virtual || meta.expression) {
       throw new CopyPersistError('UNREGISTERED_ENTITY', 'not a table-backed entity (embeddable or virtual)', { entity: meta.className });
     }
-    // single-table inheritance: every subtype lives in its root's table
-    const root = meta.root ?? meta;
-    const schema = driver.getSchemaName(root, { schema: root.schema });
-    tables.add(schema ? `${platform.quoteIdentifier(schema)}.${platform.quoteIdentifier(root.tableName)}` : platform.quoteIdentifier(root.tableName));
+    tables.add(quotedTable(em, meta));
   }
   if (!tables.size) return [];
   const list = [...tables];
@@ -160,11 +202,17 @@ function metaOf(em: SqlEntityManager, entity: EntityName<object>): EntityMetadat
   return meta as EntityMetadata;
 }
 
-/** Resolves a class name (or MikroORM's entity `name`) among the ORM's entities. Internal: also used by loadFile. */
-export function entityByName(em: SqlEntityManager, name: string): EntityMetadata {
+function findEntity(em: SqlEntityManager, name: string): EntityMetadata | undefined {
   const metas = allMetadata(em);
   const meta = metas.find(m => m.className === name) ?? metas.find(m => (m as EntityMetadata & { name?: string }).name === name);
-  if (!meta || meta.embeddable) {
+  return meta && !meta.embeddable ? meta : undefined;
+}
+
+/** Resolves a class name (or MikroORM's entity `name`) among the ORM's entities. Internal: also used by loadFile. */
+export function entityByName(em: SqlEntityManager, name: string): EntityMetadata {
+  const meta = findEntity(em, name);
+  if (!meta) {
+    const metas = allMetadata(em);
     throw new CopyPersistError('UNREGISTERED_ENTITY', `no entity named "${name}" in this ORM (known: ${metas.filter(m => !m.embeddable && !m.pivotTable).map(m => m.className).sort().join(', ')})`, { entity: name });
   }
   return meta;
@@ -172,32 +220,43 @@ export function entityByName(em: SqlEntityManager, name: string): EntityMetadata
 
 /**
  * Orders entities so that the targets of owning many-to-one and one-to-one relations come before
- * the entities referencing them (Kahn's algorithm, stable in input order). Self-references are the
- * rows' own order to get right. A cycle is broken at the earliest entity still waiting; its rows
- * then need nullable keys, or PostgreSQL reports the violated foreign key.
+ * the entities referencing them (Kahn's algorithm, stable in input order). The targets of owning
+ * many-to-many relations come first too when they can: the pivot rows are written with the owner's
+ * rows, and reference both tables. Self-references are the rows' own order to get right. A cycle
+ * is broken at the earliest entity still waiting; its rows then need nullable keys, or PostgreSQL
+ * reports the violated foreign key.
  */
-function referencedFirst(metas: EntityMetadata[]): EntityMetadata[] {
-  const present = new Set(metas.map(m => m.root ?? m));
-  const dependsOn = new Map<EntityMetadata, Set<EntityMetadata>>();
+function referencedFirst(metas: readonly EntityMetadata[]): EntityMetadata[] {
+  const rootOf = (meta: EntityMetadata) => meta.root ?? meta;
+  const present = new Set(metas.map(rootOf));
+  // to-one targets must come first; many-to-many targets should, unless that closes a cycle
+  const mustFollow = new Map<EntityMetadata, Set<EntityMetadata>>();
+  const shouldFollow = new Map<EntityMetadata, Set<EntityMetadata>>();
   for (const meta of metas) {
-    const deps = new Set<EntityMetadata>();
+    const must = new Set<EntityMetadata>();
+    const should = new Set<EntityMetadata>();
     for (const prop of meta.relations) {
-      const owning = prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner);
-      const target = prop.targetMeta?.root ?? prop.targetMeta;
-      if (owning && target && target !== (meta.root ?? meta) && present.has(target)) deps.add(target);
+      const target = prop.targetMeta && rootOf(prop.targetMeta);
+      if (!target || target === rootOf(meta) || !present.has(target)) continue;
+      if (prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner)) must.add(target);
+      else if (prop.kind === ReferenceKind.MANY_TO_MANY && prop.owner) should.add(target);
     }
-    dependsOn.set(meta, deps);
+    mustFollow.set(meta, must);
+    shouldFollow.set(meta, should);
   }
   const done = new Set<EntityMetadata>();
   const order: EntityMetadata[] = [];
   const pending = [...metas];
+  const allDone = (deps: Set<EntityMetadata>) => [...deps].every(d => done.has(d));
   while (pending.length) {
-    const ready = pending.find(m => [...dependsOn.get(m)!].every(d => done.has(d)));
-    const next = ready ?? pending[0];
+    const next =
+      pending.find(m => allDone(mustFollow.get(m)!) && allDone(shouldFollow.get(m)!)) ??
+      pending.find(m => allDone(mustFollow.get(m)!)) ??
+      pending[0];
     pending.splice(pending.indexOf(next), 1);
     order.push(next);
     // a table counts as written once all entities sharing it (single-table inheritance) are
-    if (!pending.some(m => (m.root ?? m) === (next.root ?? next))) done.add(next.root ?? next);
+    if (!pending.some(m => rootOf(m) === rootOf(next))) done.add(rootOf(next));
   }
   return order;
 }

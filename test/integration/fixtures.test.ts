@@ -100,6 +100,25 @@ describe('fixtures', () => {
       assert.equal(await countRows(orm, `${SCHEMA}.author`), 2);
     });
 
+    // issue 16: with `cascade`, Tag listed after Book failed on book_tags' foreign key to tag
+    for (const cascade of [true, false]) {
+      it(`rows keyed by entity name: many-to-many targets are written before the owner (cascade: ${cascade})`, async () => {
+        const result = await loadFixtures(fork(), {
+          Book: [{ id: 1, title: 'Dune', author: 1, tags: [1, 2] }, { id: 2, title: 'Earthsea', author: 1, tags: [2] }],
+          Author: [{ id: 1, name: 'Frank' }],
+          Tag: [{ id: 1, label: 'sf' }, { id: 2, label: 'classic' }],
+        }, { cascade });
+        assert.deepEqual(Object.keys(result.byEntity).filter(name => ['Author', 'Tag', 'Book'].includes(name)), ['Author', 'Tag', 'Book'], 'write order');
+        assert.equal(await countRows(orm, `${SCHEMA}.book`), 2);
+        if (cascade) {
+          const links = await orm.em.fork().getConnection().execute<{ book_id: number; tag_id: number }[]>(
+            `select book_id, tag_id from ${SCHEMA}.book_tags order by 1, 2`,
+          );
+          assert.deepEqual(links.map(l => [l.book_id, l.tag_id]), [[1, 1], [1, 2], [2, 2]]);
+        }
+      });
+    }
+
     it('rows of a failing table leave no other table written (one transaction)', async () => {
       await assert.rejects(loadFixtures(fork(), {
         Author: [{ id: 1, name: 'Frank' }],
@@ -136,6 +155,58 @@ describe('fixtures', () => {
       const frank = em.create(Author, { name: 'Frank' }, { persist: false });
       const result = await loadFixtures(em, [frank, { factory: new AuthorFactory(em), count: 3 }]);
       assert.deepEqual(result, { rows: 4, byEntity: { Author: 4 } });
+    });
+  });
+
+  // issue 16: rows with explicit keys left the sequences at 1, and the test's first flush failed
+  // with `duplicate key value violates unique constraint "author_pkey"`
+  describe('sequences after loading', () => {
+    beforeEach(async () => {
+      await truncateEntities(orm.em);
+    });
+
+    it('rows keyed by entity name with explicit keys: the next flush takes the key after the highest', async () => {
+      await loadFixtures(fork(), {
+        Author: [{ id: 1, name: 'a' }, { id: 7, name: 'b' }, { id: 3, name: 'c' }],
+        Book: [{ id: 2, title: 'x', author: 7 }],
+        Tag: [{ id: 40, label: 't' }],
+      });
+      const em = fork();
+      const author = em.create(Author, { name: 'flushed' });
+      const book = em.create(Book, { title: 'flushed', author });
+      const tag = em.create(Tag, { label: 'flushed' });
+      await em.flush();
+      assert.deepEqual([author.id, book.id, tag.id], [8, 3, 41]);
+    });
+
+    it('entities and factory fixtures with explicit keys move the sequence too', async () => {
+      const em = fork();
+      const frank = em.create(Author, { id: 10, name: 'Frank' }, { persist: false });
+      await loadFixtures(em, [frank, { factory: new AuthorFactory(em), count: 2, overrides: (i: number) => ({ id: 20 + i }) }]);
+      const next = em.create(Author, { name: 'flushed' });
+      await em.flush();
+      assert.equal(next.id, 22);
+    });
+
+    it('never moves a sequence back', async () => {
+      const em = fork();
+      em.create(Tag, { label: 'first' });
+      em.create(Tag, { label: 'second' });
+      await em.flush(); // the sequence has handed out 1 and 2
+      await em.getConnection().execute(`delete from ${SCHEMA}.tag`);
+      await loadFixtures(em, { Tag: [{ id: 1, label: 'fixture' }] });
+      const tag = em.create(Tag, { label: 'flushed' });
+      await em.flush();
+      assert.equal(tag.id, 3);
+    });
+
+    it('truncateEntities restarts the sequences at 1', async () => {
+      await loadFixtures(fork(), { Tag: [{ id: 100, label: 't' }] });
+      await truncateEntities(orm.em);
+      const em = fork();
+      const tag = em.create(Tag, { label: 'flushed' });
+      await em.flush();
+      assert.equal(tag.id, 1);
     });
   });
 
