@@ -124,7 +124,7 @@ describe('loadFile', () => {
       '"bad date\nacross lines",4,t,not a date',
       'good 2,5,f,2021-06-01',
       'bad pages,six,t,', // conversion
-      'a "quote" inside,7,t,', // literal, as in PostgreSQL's CSV
+      'a "quote" inside,7,t,', // strict CSV: a quote in an unquoted field
       '',
       'good 3,8,t,',
       '',
@@ -132,13 +132,14 @@ describe('loadFile', () => {
     const rejectFile = join(dir, 'mixed.rejected.csv');
     const rejects: LoadFileReject[] = [];
     const result = await loadFile(fork(), { path, entity: Book, rejectFile, onReject: r => rejects.push(r) });
-    assert.deepEqual(result, { rows: 4, rejected: 5, lines: 12 });
-    assert.deepEqual((await books()).map(b => b.title), ['good 1', 'good 2', 'a "quote" inside', 'good 3']);
-    assert.deepEqual(rejects.map(r => r.line), [3, 4, 5, 6, 9]);
+    assert.deepEqual(result, { rows: 3, rejected: 6, lines: 12 });
+    assert.deepEqual((await books()).map(b => b.title), ['good 1', 'good 2', 'good 3']);
+    assert.deepEqual(rejects.map(r => r.line), [3, 4, 5, 6, 9, 10]);
     assert.match(rejects[0].reason, /5 fields where the header has 4/);
     assert.match(rejects[1].reason, /active: not a boolean/);
     assert.match(rejects[2].reason, /title: missing required value/);
     assert.match(rejects[3].reason, /publishedAt: not a date/);
+    assert.match(rejects[5].reason, /a quote inside unquoted field 1/);
     assert.equal(await readFile(rejectFile, 'utf8'), [
       'title,pages,active,published_at',
       'too,many,fields,here,!',
@@ -146,18 +147,32 @@ describe('loadFile', () => {
       ',3,t,',
       '"bad date\nacross lines",4,t,not a date',
       'bad pages,six,t,',
+      'a "quote" inside,7,t,',
       '',
     ].join('\n'));
   });
 
-  it('CSV: an unclosed quote stops the load even with a reject file (the records after it are unknown)', async () => {
+  it('CSV: relaxQuotes takes a stray quote literally, as PostgreSQL does', async () => {
+    const path = await file('relaxed.csv', 'title,pages\na "quote" inside,1\n"closed"then text,2\n');
+    await assert.rejects(loadFile(fork(), { path, entity: Book }), /^LoadFileError: line 2: a quote inside unquoted field 1/);
+    const result = await loadFile(fork(), { path, entity: Book, relaxQuotes: true });
+    assert.equal(result.rows, 2);
+    assert.deepEqual((await books()).map(b => b.title), ['a "quote" inside', 'closedthen text']);
+  });
+
+  it('CSV: an unclosed quote makes the rest of the file one bad record, named by the line the quote opens on', async () => {
     const path = await file('unclosed.csv', 'title,pages\nok,1\n"never closed,2\nmore,3\n');
-    await assert.rejects(loadFile(fork(), { path, entity: Book, rejectFile: join(dir, 'u.csv') }), (e: LoadFileError) => {
-      assert.ok(e instanceof LoadFileError);
-      assert.match(e.message, /Quote Not Closed/);
+    await assert.rejects(loadFile(fork(), { path, entity: Book }), (e: LoadFileError) => {
+      assert.equal(e.code, 'BAD_ROW');
+      assert.equal(e.line, 3);
+      assert.match(e.message, /^line 3: the quoted field opened on line 3 is never closed/);
       return true;
     });
     assert.equal(await countRows(orm, `${SCHEMA}.book`), 0);
+    const rejectFile = join(dir, 'u.csv');
+    const result = await loadFile(fork(), { path, entity: Book, rejectFile });
+    assert.deepEqual(result, { rows: 1, rejected: 1, lines: 4 });
+    assert.equal(await readFile(rejectFile, 'utf8'), 'title,pages\n"never closed,2\nmore,3\n');
   });
 
   it('CSV: an unknown column fails the file before anything is written', async () => {
@@ -192,10 +207,22 @@ describe('loadFile', () => {
     assert.equal(await readFile(rejectFile, 'utf8'), `${lines[3]}\n${lines[4]}\n${lines[5]}\n${lines[6]}\n`);
   });
 
-  it('a row PostgreSQL rejects (foreign key) aborts the whole load, reject file or not', async () => {
-    const path = await file('fk.ndjson', '{"title":"a"}\n{"title":"b","author":99}\n');
-    await assert.rejects(loadFile(fork(), { path, entity: Book, rejectFile: join(dir, 'fk.rejected') }), ForeignKeyConstraintViolationException);
+  it('a row PostgreSQL rejects (foreign key, checked after the last row) is found and named by its line', async () => {
+    const lines = ['{"title":"a"}', '{"title":"b","author":99}', '{"title":"c"}'];
+    const path = await file('fk.ndjson', lines.join('\n') + '\n');
+    await assert.rejects(loadFile(fork(), { path, entity: Book }), (e: LoadFileError) => {
+      assert.equal(e.code, 'BAD_ROW');
+      assert.equal(e.line, 2);
+      assert.match(e.message, /^line 2: .*foreign key.*Key \(author_id\)=\(99\) is not present/);
+      assert.ok(e.cause instanceof ForeignKeyConstraintViolationException);
+      return true;
+    });
     assert.equal(await countRows(orm, `${SCHEMA}.book`), 0);
+    const rejectFile = join(dir, 'fk.rejected');
+    const result = await loadFile(fork(), { path, entity: Book, rejectFile, batchSize: 2 });
+    assert.deepEqual(result, { rows: 2, rejected: 1, lines: 3 });
+    assert.deepEqual((await books()).map(b => b.title), ['a', 'c']);
+    assert.equal(await readFile(rejectFile, 'utf8'), `${lines[1]}\n`);
   });
 
   it('NDJSON: 100k lines stream with bounded memory', async () => {
