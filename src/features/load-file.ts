@@ -168,7 +168,8 @@ export async function loadFile(em: SqlEntityManager, options: LoadFileOptions): 
     // copyPersist wraps what its input throws (SOURCE_FAILED); a bad row is the file's error, not the input's
     const cause = (e as { cause?: unknown }).cause;
     if (cause instanceof LoadFileError) throw cause;
-    if ((e as { code?: unknown }).code === '42P01') {
+    // undefined_table, invalid_schema_name
+    if ((e as { code?: unknown }).code === '42P01' || (e as { code?: unknown }).code === '3F000') {
       throw new LoadFileError('MISSING_TABLE', `the table of ${meta.className} does not exist (${(e as Error).message.replace(/^copyPersist into \S+ failed[^:]*: /, '')}): create the schema or run the migrations first`, undefined, undefined, { cause: e });
     }
     throw e;

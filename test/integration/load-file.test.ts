@@ -1,15 +1,13 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { EntitySchema, ForeignKeyConstraintViolationException, type MikroORM } from '@mikro-orm/postgresql';
 import { loadFile, LoadFileError, truncateEntities, type CopyEntityManager, type LoadFileReject } from '../../src/index.js';
-import { countRows, databaseUrl, initTestOrm } from '../support/orm.js';
+import { countRows, initTestOrm } from '../support/orm.js';
 
 const SCHEMA = 'load_file_test';
 
@@ -255,61 +253,5 @@ describe('loadFile', () => {
     console.error(`# ${n} NDJSON lines in ${seconds.toFixed(1)} s (${Math.round(n / seconds)} rows/s), RSS growth ${growth.toFixed(0)} MB`);
     assert.ok(growth < 150, `RSS grew by ${growth.toFixed(0)} MB`);
     assert.ok(progressCalls >= n / 2000);
-  });
-
-  it('the CLI loads a file with the config of a project (mikro-orm.config.js)', async () => {
-    // the temp project sits under the working directory, so its config resolves @mikro-orm/* of this run's version
-    const project = await mkdtemp(join(process.cwd(), 'build', 'cli-project-'));
-    try {
-      await writeFile(join(project, 'package.json'), JSON.stringify({ type: 'module' }));
-      await writeFile(join(project, 'mikro-orm.config.js'), `
-        import { EntitySchema } from '@mikro-orm/postgresql';
-        class Author {}
-        class Book {}
-        export default {
-          clientUrl: ${JSON.stringify(databaseUrl())},
-          schema: ${JSON.stringify(SCHEMA)},
-          entities: [
-            new EntitySchema({ class: Author, properties: { id: { type: 'integer', primary: true }, name: { type: 'string' } } }),
-            new EntitySchema({ class: Book, properties: {
-              id: { type: 'integer', primary: true, autoincrement: true },
-              title: { type: 'text' },
-              pages: { type: 'integer', nullable: true },
-              active: { type: 'boolean', default: true },
-            } }),
-          ],
-        };
-      `);
-      await mkdir(join(project, 'data'));
-      await writeFile(join(project, 'data', 'books.csv'), 'Name,Pages\nfirst,1\nsecond,oops\nthird,3\n');
-      const cli = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
-      const run = async (...args: string[]) => {
-        const child = spawn(process.execPath, [cli, ...args], { cwd: project, env: { ...process.env, MIKRO_ORM_CLI_CONFIG: '' } });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', d => (stdout += d));
-        child.stderr.on('data', d => (stderr += d));
-        const [code] = await once(child, 'close');
-        return { code: code as number, stdout, stderr };
-      };
-
-      const stopped = await run('load', 'data/books.csv', '--entity', 'Book', '--map', 'Name=title', '--map', 'Pages=pages');
-      assert.equal(stopped.code, 1, stopped.stderr);
-      assert.match(stopped.stderr, /line 3: pages: not a number: "oops"/);
-      assert.equal(await countRows(orm, `${SCHEMA}.book`), 0);
-
-      const loaded = await run('load', 'data/books.csv', '--entity', 'Book', '--format', 'csv', '--map', 'Name=title', '--map', 'Pages=pages', '--reject-file', 'bad.csv');
-      assert.equal(loaded.code, 0, loaded.stderr);
-      assert.match(loaded.stderr, /line 3: pages: not a number/);
-      assert.match(loaded.stdout, /2 rows loaded into Book, 1 rejected \(bad\.csv\)/);
-      assert.equal(await readFile(join(project, 'bad.csv'), 'utf8'), 'Name,Pages\nsecond,oops\n');
-      assert.equal(await countRows(orm, `${SCHEMA}.book`), 2);
-
-      const badArgs = await run('load', 'data/books.csv');
-      assert.equal(badArgs.code, 2);
-      assert.match(badArgs.stderr, /--entity is required/);
-    } finally {
-      await rm(project, { recursive: true, force: true });
-    }
   });
 });
