@@ -52,7 +52,7 @@ export interface LoadFileOptions {
   /** Called as rows are written. */
   onProgress?: (progress: LoadFileProgress) => void;
   /**
-   * Rows per savepoint (default 10 000). A batch PostgreSQL rejects is split in halves until the
+   * Rows per savepoint (default 5000). A batch PostgreSQL rejects is split in halves until the
    * bad rows are found, so smaller batches cost less when rows are rejected and more when none are.
    */
   batchSize?: number;
@@ -96,7 +96,7 @@ export interface LoadFileResult {
   upserted?: { inserted: number; updated: number; skipped: number };
 }
 
-const DEFAULT_BATCH_SIZE = 10_000;
+const DEFAULT_BATCH_SIZE = 5000;
 
 /**
  * Loads a CSV or NDJSON file into an entity's table through `copyPersist`, streaming: memory stays
@@ -151,15 +151,25 @@ export async function loadFile(em: SqlEntityManager, options: LoadFileOptions): 
     } else {
       const loader = new BatchLoader(meta, rejects, options.copy ?? {}, progress);
       result = await em.transactional(async trx => {
-        let batch: Pending[] = [];
-        for await (const row of rows) {
-          batch.push(row);
-          if (batch.length >= batchSize) {
-            await loader.send(trx as SqlEntityManager, batch);
-            batch = [];
+        const iterator = rows[Symbol.asyncIterator]();
+        const read = async () => {
+          const batch: Pending[] = [];
+          while (batch.length < batchSize) {
+            const step = await iterator.next();
+            if (step.done) break;
+            batch.push(step.value);
           }
+          return batch;
+        };
+        // the next batch is read and converted while PostgreSQL works on this one; its errors wait
+        // until it is its turn (they are rethrown by the await), so the first bad row stays the first
+        let next = read();
+        next.catch(() => undefined);
+        for (let batch = await next; batch.length; batch = await next) {
+          next = read();
+          next.catch(() => undefined);
+          await loader.send(trx as SqlEntityManager, batch);
         }
-        await loader.send(trx as SqlEntityManager, batch);
         return loader.result;
       });
     }
