@@ -65,7 +65,7 @@ try {
   const generator = orm.schema as unknown as { create?: () => Promise<void>; createSchema?: () => Promise<void> };
   await (generator.create ? generator.create() : generator.createSchema!());
   for (let run = 0; run < runs; run++) {
-    for (const format of ['csv', 'ndjson'] as const) {
+    for (const format of (process.env.FORMATS ?? 'csv,ndjson').split(',') as ('csv' | 'ndjson')[]) {
       await conn.execute(`truncate "${SCHEMA}".book restart identity`);
       const size = (await stat(paths[format])).size;
       global.gc?.();

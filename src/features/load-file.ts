@@ -349,7 +349,7 @@ async function* csvRows(input: AsyncIterable<Buffer | string>, converter: RowCon
   let header: ReturnType<RowConverter['header']> | undefined;
   for await (const record of csvRecords(input, { delimiter: options.delimiter, relaxQuotes: options.relaxQuotes })) {
     const { line, raw, fields } = record;
-    counts.lines = line + countBreaks(raw) - 1;
+    counts.lines = record.lastLine;
     if (!header) {
       if (record.error) throw new LoadFileError('BAD_HEADER', `line ${line}: ${record.error}`, line, record.error);
       header = converter.header(fields.map(f => f ?? ''), line);
@@ -368,10 +368,4 @@ async function* csvRows(input: AsyncIterable<Buffer | string>, converter: RowCon
     if (typeof row === 'string') await rejects.add(line, row, raw);
     else yield { row, line, raw, bytes: record.bytes };
   }
-}
-
-function countBreaks(text: string): number {
-  let n = 0;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
-  return n;
 }

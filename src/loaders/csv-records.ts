@@ -12,6 +12,8 @@ export interface CsvRecord {
   error?: string;
   /** File line the record starts on (1-based). */
   line: number;
+  /** File line the record ends on (a quoted field may hold line breaks). */
+  lastLine: number;
   /** The record's text, ending with its line break. */
   raw: string;
   /** Bytes of the file up to the end of this record (exact for ASCII, proportional within a read otherwise). */
@@ -88,12 +90,13 @@ class Parser {
       const line = text.slice(at, contentEnd);
       let record: CsvRecord | undefined;
       let end: number;
-      if (!line.includes('"')) {
+      const quoted = line.includes('"');
+      if (!quoted) {
         // the fast path: no quotes, one line
         const fields: (string | null)[] = line.split(this.delimiterChar);
         for (let i = 0; i < fields.length; i++) if (fields[i] === '') fields[i] = null;
         end = next;
-        record = { fields, line: this.#line, raw: '', bytes: 0 };
+        record = { fields, line: this.#line, lastLine: 0, raw: '', bytes: 0 };
       } else {
         const parsed = this.#quoted(text, at, final);
         if (!parsed) break; // a quoted field goes on in text not yet read
@@ -102,9 +105,9 @@ class Parser {
       record.raw = text.slice(at, end);
       if (!record.raw.endsWith('\n')) record.raw += '\n';
       record.bytes = Math.round((this.#offset + end) * bytesPerChar);
-      let breaks = 0;
-      for (let i = record.raw.indexOf('\n'); i !== -1; i = record.raw.indexOf('\n', i + 1)) breaks++;
-      this.#line += breaks;
+      // a record without quotes is one line; only quoted fields hold line breaks
+      this.#line += quoted ? countBreaks(record.raw, 0, record.raw.length) : 1;
+      record.lastLine = this.#line - 1;
       at = end;
       yield record;
     }
@@ -121,31 +124,33 @@ class Parser {
       // skip to the end of the physical line the problem is on
       const lf = text.indexOf('\n', from);
       if (lf === -1 && !final) return undefined;
-      return { record: { fields: [], error, line, raw: '', bytes: 0 }, end: lf === -1 ? length : lf + 1 };
+      return { record: { fields: [], error, line, lastLine: 0, raw: '', bytes: 0 }, end: lf === -1 ? length : lf + 1 };
     };
     let at = start;
     for (;;) {
       let value: string | null;
       if (text.charCodeAt(at) === QUOTE) {
         const opened = this.#line + countBreaks(text, start, at);
-        value = '';
         let from = at + 1;
+        // most quoted fields hold no "": one slice, no concatenation
+        let parts: string | undefined;
         for (;;) {
           const q = text.indexOf('"', from);
           if (q === -1) {
             if (!final) return undefined;
-            return { record: { fields: [], error: `the quoted field opened on line ${opened} is never closed`, line, raw: '', bytes: 0 }, end: length };
+            return { record: { fields: [], error: `the quoted field opened on line ${opened} is never closed`, line, lastLine: 0, raw: '', bytes: 0 }, end: length };
           }
-          value += text.slice(from, q);
+          parts = parts === undefined ? text.slice(from, q) : parts + text.slice(from, q);
           if (q + 1 === length && !final) return undefined; // is it "" or the end of the field?
           if (text.charCodeAt(q + 1) === QUOTE) {
-            value += '"';
+            parts += '"';
             from = q + 2;
             continue;
           }
           at = q + 1;
           break;
         }
+        value = parts;
         const c = text.charCodeAt(at);
         if (at < length && c !== this.delimiter && c !== LF && !(c === CR && (at + 1 === length || text.charCodeAt(at + 1) === LF))) {
           if (!this.relaxed) return bad(`text after the closing quote of field ${fields.length + 1} (a quote inside a field is written "")`, at);
@@ -164,7 +169,7 @@ class Parser {
       fields.push(value);
       if (at >= length) {
         if (!final) return undefined;
-        return { record: { fields, line, raw: '', bytes: 0 }, end: length };
+        return { record: { fields, line, lastLine: 0, raw: '', bytes: 0 }, end: length };
       }
       const c = text.charCodeAt(at);
       if (c === this.delimiter) {
@@ -174,10 +179,10 @@ class Parser {
       if (c === CR) at++;
       if (at >= length) {
         if (!final) return undefined;
-        return { record: { fields, line, raw: '', bytes: 0 }, end: length };
+        return { record: { fields, line, lastLine: 0, raw: '', bytes: 0 }, end: length };
       }
       // a line feed ends the record
-      return { record: { fields, line, raw: '', bytes: 0 }, end: at + 1 };
+      return { record: { fields, line, lastLine: 0, raw: '', bytes: 0 }, end: at + 1 };
     }
   }
 
@@ -192,7 +197,8 @@ class Parser {
   }
 }
 
-function countBreaks(text: string, from: number, to: number): number {
+/** Line feeds in `text` from `from` up to (not including) `to`. */
+export function countBreaks(text: string, from: number, to: number): number {
   let n = 0;
   for (let i = text.indexOf('\n', from); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) n++;
   return n;

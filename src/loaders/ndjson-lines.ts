@@ -40,6 +40,8 @@ export async function* ndjsonLines(input: AsyncIterable<Buffer | string>): Async
     offset += start;
     rest = text.slice(start);
   }
-  rest += decoder.end();
-  if (rest) yield one(rest, rest.length, bytes / Math.max(chars + rest.length, 1));
+  const tail = decoder.end();
+  chars += tail.length;
+  rest += tail;
+  if (rest) yield one(rest, rest.length, bytes / Math.max(chars, 1));
 }
