@@ -341,7 +341,8 @@ async function* ndjsonRows(input: AsyncIterable<Buffer | string>, converter: Row
     }
     const row = converter.convert(value as Record<string, unknown>);
     if (typeof row === 'string') await rejects.add(line, row, text);
-    else yield { row, line, raw: text, bytes };
+    // the text is kept only while a reject file may need it
+    else yield { row, line, raw: rejects.path ? text : '', bytes };
   }
 }
 
@@ -366,6 +367,6 @@ async function* csvRows(input: AsyncIterable<Buffer | string>, converter: RowCon
     }
     const row = converter.convertFields(header, fields);
     if (typeof row === 'string') await rejects.add(line, row, raw);
-    else yield { row, line, raw, bytes: record.bytes };
+    else yield { row, line, raw: rejects.path ? raw : '', bytes: record.bytes };
   }
 }
