@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EntitySchema, type MikroORM } from '@mikro-orm/postgresql';
 import { truncateEntities } from '../../src/index.js';
+import { HOSTILE_PROPERTIES, HostileSchema, hostileCsv, hostileNdjson, hostileRows, readHostile } from '../support/hostile-values.js';
 import { countRows, databaseUrl, initTestOrm, MIKRO_ORM_VERSION } from '../support/orm.js';
 
 const SCHEMA = 'load_file_cli_test';
@@ -34,15 +35,17 @@ const CONFIG = `
   import { defineConfig, EntitySchema } from '@mikro-orm/postgresql';
   class Book {}
   class Ghost {}
+  class Hostile {}
   const book = new EntitySchema({ class: Book, properties: {
     id: { type: 'integer', primary: true, autoincrement: true },
     title: { type: 'text' },
     pages: { type: 'integer', nullable: true },
   } });
   const ghost = new EntitySchema({ class: Ghost, properties: { id: { type: 'integer', primary: true } } });
+  const hostile = new EntitySchema({ class: Hostile, properties: ${JSON.stringify(HOSTILE_PROPERTIES)} });
   const url = ${JSON.stringify(databaseUrl())};
   export default [
-    defineConfig({ contextName: 'default', clientUrl: url, schema: ${JSON.stringify(SCHEMA)}, entities: [book, ghost] }),
+    defineConfig({ contextName: 'default', clientUrl: url, schema: ${JSON.stringify(SCHEMA)}, entities: [book, ghost, hostile] }),
     defineConfig({ contextName: 'typo', clientUrl: url.replace(/\\/[^/]*$/, '/${TYPO_DATABASE}'), schema: ${JSON.stringify(SCHEMA)}, entities: [book] }),
   ];
 `;
@@ -64,7 +67,7 @@ describe('the CLI', () => {
   const books = async () => orm.em.fork().getConnection().execute<{ id: number; title: string; pages: number | null }[]>(`select id, title, pages from ${SCHEMA}.book order by id`);
 
   before(async () => {
-    orm = await initTestOrm({ schema: SCHEMA, entities: [BookSchema] });
+    orm = await initTestOrm({ schema: SCHEMA, entities: [BookSchema, HostileSchema] });
     // under the working directory, so that the config resolves @mikro-orm/* of this run's version
     project = await mkdtemp(join(process.cwd(), 'build', 'cli-project-'));
     // MikroORM 7's config loader wants @mikro-orm/cli among the project's dependencies (6 has its own, and checks the versions)
@@ -135,7 +138,7 @@ describe('the CLI', () => {
   it('clear one-line messages for a missing file, an unknown entity, a missing table, an unknown database (not created)', async () => {
     const cases: [string[], RegExp][] = [
       [['load', 'data/nope.csv', '--entity', 'Book'], /^mikro-orm-pg-copy: cannot read data\/nope\.csv: no such file\n/],
-      [['load', 'data/books.csv', '--entity', 'Nope'], /^mikro-orm-pg-copy: no entity named "Nope" in this ORM \(known: Book, Ghost\)\n/],
+      [['load', 'data/books.csv', '--entity', 'Nope'], /^mikro-orm-pg-copy: no entity named "Nope" in this ORM \(known: Book, Ghost, Hostile\)\n/],
       [['load', 'data/ghost.csv', '--entity', 'Ghost'], /^mikro-orm-pg-copy: the table of Ghost does not exist .*relation "load_file_cli_test\.ghost" does not exist.*: create the schema or run the migrations first\n/],
       [['load', 'data/ids.csv', '--entity', 'Book', '--schema', 'no_such_schema'], /^mikro-orm-pg-copy: the table of Book does not exist \(schema "no_such_schema" does not exist\).*migrations first\n/],
       [['load', 'data/ids.csv', '--entity', 'Book', '--context', 'typo'], new RegExp(`^mikro-orm-pg-copy: cannot connect to the database: .*database "${TYPO_DATABASE}" does not exist`)],
@@ -150,6 +153,17 @@ describe('the CLI', () => {
     const databases = await orm.em.getConnection().execute<{ n: number }[]>(`select count(*)::int as n from pg_database where datname = '${TYPO_DATABASE}'`);
     assert.equal(databases[0].n, 0);
   });
+
+  for (const format of ['csv', 'ndjson'] as const) {
+    it(`loads a generated ${format} file of hostile values that reads back exactly`, async () => {
+      const rows = hostileRows();
+      await writeFile(join(project, 'data', `hostile.${format}`), format === 'csv' ? hostileCsv(rows) : hostileNdjson(rows));
+      const result = await run('load', `data/hostile.${format}`, '--entity', 'Hostile', '--batch-size', '4');
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, new RegExp(`^${rows.length} rows loaded into Hostile, 0 rejected`));
+      assert.deepEqual(await readHostile(orm, SCHEMA), rows);
+    });
+  }
 
   it('--on-conflict merges into existing rows or ignores them', async () => {
     await writeFile(join(project, 'data', 'upsert.csv'), 'id,title\n1,a\n2,b\n');
