@@ -115,6 +115,7 @@ async function main(argv: string[]): Promise<number> {
     copy.onConflictAction = (action as 'merge' | 'ignore' | undefined) ?? 'merge';
   }
   if (parallel) {
+    parallelLoad = true;
     copy.parallel = parallel;
     if (batchSize) copy.batchSize = batchSize;
     if (values['load-id']) copy.loadId = values['load-id'];
@@ -152,6 +153,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 let verbose = false;
+/** With --parallel a failure leaves the batches committed before it: the message says which. */
+let parallelLoad = false;
 
 /** The ORM on the config's database: never creates it (a typo in its name is an error, not a new database). */
 async function openOrm(configPath: string | undefined, context: string | undefined, schema: string | undefined): Promise<MikroORM> {
@@ -211,7 +214,7 @@ main(process.argv.slice(2)).then(
     process.stderr.write(`mikro-orm-pg-copy: ${describe(e)}\n`);
     if (verbose) {
       for (let cause: unknown = e; cause instanceof Error; cause = cause.cause) process.stderr.write(`${cause.stack}\n`);
-    } else if ((e as { code?: string }).code !== 'PARALLEL_FAILED') {
+    } else if (!parallelLoad) {
       process.stderr.write('nothing was written (--verbose shows where the error came from)\n');
     }
     process.exit(1);

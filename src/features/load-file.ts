@@ -10,6 +10,7 @@ import type { EntityMetadata, EntityName } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { copyPersist } from '../copy-persist.js';
 import { CopyPersistError } from '../errors.js';
+import { CopyParallelError } from './parallel.js';
 import type { CopyPersistOptions, CopyPersistResult } from '../options.js';
 import { csvRecords } from '../loaders/csv-records.js';
 import { LoadFileError } from '../loaders/load-file-error.js';
@@ -59,7 +60,8 @@ export interface LoadFileOptions {
   /**
    * Passed to copyPersist (`chunkSize`, `signal`, `assignKeys`, upsert options, `parallel` ...).
    * With `parallel` each batch commits on its own, and a row PostgreSQL rejects stops the load
-   * (earlier batches stay) instead of going to the reject file.
+   * (earlier batches stay; the error names the row's line and the committed lines) instead of
+   * going to the reject file.
    */
   copy?: Omit<CopyPersistOptions, 'onProgress'>;
 }
@@ -257,17 +259,66 @@ class BatchLoader {
   }
 }
 
-/** `parallel`: copyParallel's own batches and transactions; the rows stream straight through. */
+/**
+ * `parallel`: copyParallel's own batches and transactions; the rows stream straight through. An
+ * error names input positions, turned back into file lines here.
+ */
 async function loadParallel(em: SqlEntityManager, meta: EntityMetadata, rows: AsyncIterable<Pending>, copy: Omit<CopyPersistOptions, 'onProgress'>, progress: (rows: number, bytes: number) => void) {
   let bytes = 0;
+  const lines = new LineIndex();
   async function* plain() {
     for await (const p of rows) {
       bytes = p.bytes;
+      lines.add(p.line);
       yield p.row;
     }
   }
-  // bytes read ahead of the batches in flight: the end of the file is reached before the last batch commits
-  return copyPersist(em, meta.class, plain(), { ...copy, onProgress: p => progress(p.rows, bytes) });
+  try {
+    // bytes read ahead of the batches in flight: the end of the file is reached before the last batch commits
+    return await copyPersist(em, meta.class, plain(), { ...copy, onProgress: p => progress(p.rows, bytes) });
+  } catch (e) {
+    if (!(e instanceof CopyParallelError) || e.code !== 'PARALLEL_FAILED' || !isRowError(e.cause)) throw e;
+    const committed = e.committed.length ? `rows of lines ${e.committed.map(([from, to]) => `${lines.of(from)}..${lines.of(to - 1)}`).join(', ')} stay committed` : 'no batch was committed';
+    const reason = reasonOf(e.cause);
+    if (e.position !== undefined) {
+      const line = lines.of(e.position);
+      throw new LoadFileError('BAD_ROW', `line ${line}: ${reason}; ${committed}`, line, reason, { cause: e });
+    }
+    const failed = e.failed ? `the batch of lines ${lines.of(e.failed[0])}..${lines.of(e.failed[1] - 1)}` : 'a batch';
+    throw new LoadFileError('BAD_ROW', `${failed}: ${reason}; ${committed}`, undefined, reason, { cause: e });
+  }
+}
+
+/**
+ * Input position → file line, for rows sent without their line. Lines mostly follow positions one
+ * to one, so only the positions where they stop doing so (after a blank line, a rejected row or a
+ * record spanning lines) are kept.
+ */
+class LineIndex {
+  readonly #positions: number[] = [];
+  readonly #lines: number[] = [];
+  #count = 0;
+  #expected = -1;
+
+  add(line: number): void {
+    if (line !== this.#expected) {
+      this.#positions.push(this.#count);
+      this.#lines.push(line);
+    }
+    this.#expected = line + 1;
+    this.#count++;
+  }
+
+  of(position: number): number {
+    let low = 0;
+    let high = this.#positions.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (this.#positions[mid] <= position) low = mid;
+      else high = mid - 1;
+    }
+    return this.#lines[low] + (position - this.#positions[low]);
+  }
 }
 
 /** Client-side (copyPersist's checks) or server-side errors that belong to one row, not to the load. */

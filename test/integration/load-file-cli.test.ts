@@ -193,6 +193,16 @@ describe('the CLI', () => {
     assert.equal(await countRows(orm, `${SCHEMA}.book`), 10);
   });
 
+  it('--parallel: a row the database rejects is named by its file line, and the message says what stays committed', async () => {
+    // a blank line, so that input positions and file lines part ways
+    await writeFile(join(project, 'data', 'dup.csv'), 'id,title\n1,a\n\n2,b\n3,c\n3,d\n');
+    const result = await run('load', 'data/dup.csv', '--entity', 'Book', '--parallel', '2', '--batch-size', '2');
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /^mikro-orm-pg-copy: line 6: duplicate key value violates unique constraint "book_pkey".*; (rows of lines [\d., ]+ stay committed|no batch was committed)\n$/);
+    const committed = /rows of lines 2\.\.4 stay committed/.test(result.stderr) ? 2 : 0;
+    assert.equal(await countRows(orm, `${SCHEMA}.book`), committed);
+  });
+
   it('draws a progress bar on a terminal (under a pseudo-terminal), none with --no-progress', async () => {
     const lines = ['title,pages', ...Array.from({ length: 60_000 }, (_, i) => `"book ${i}, with a comma",${i % 1000}`)];
     await writeFile(join(project, 'data', 'big.csv'), lines.join('\n') + '\n');
