@@ -8,6 +8,6 @@ export type { CopySource } from './input/read-chunks.js';
 export type { CopyPersistOptions, CopyPersistResult, CopyProgress } from './options.js';
 export { CopyPersistError, type CopyErrorCode, type CopyErrorContext, type CopyDatabaseErrorContext } from './errors.js';
 export { loadFixtures, truncateEntities, type FixtureInput, type FixtureFactory, type FactoryFixture, type LoadFixturesResult } from './features/fixtures.js';
-export { loadFile, LoadFileError, type LoadFileOptions, type LoadFileProgress, type LoadFileReject, type LoadFileResult } from './features/load-file.js';
+export { loadFile, LoadFileError, type LoadFileErrorCode, type LoadFileOptions, type LoadFileProgress, type LoadFileReject, type LoadFileResult } from './features/load-file.js';
 export { TestEntityManager, beginTestTransaction, type TestTransaction } from './features/test-transaction.js';
 export { createTemplateDatabase, cloneTemplateDatabase, dropTestDatabases, type TemplateDatabaseOptions, type CloneDatabaseOptions, type TestDatabaseConfig } from './features/test-database.js';

@@ -1,28 +1,57 @@
 #!/usr/bin/env node
 // `mikro-orm-pg-copy load <file> --entity Book ...`: loads a CSV or NDJSON file through loadFile,
-// with the project's MikroORM config found the way the MikroORM CLI finds it.
+// with the project's MikroORM config loaded by MikroORM itself.
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MikroORM, type Options, type SqlEntityManager } from '@mikro-orm/postgresql';
-import { loadFile, LoadFileError, type LoadFileProgress } from '../features/load-file.js';
+import { loadFile, LoadFileError, type LoadFileOptions, type LoadFileResult } from '../features/load-file.js';
+import { CopyPersistError } from '../errors.js';
+import { ConfigLoaderMissing, loadMikroOrmConfig } from './config.js';
+import { progressView } from './progress.js';
 
 const USAGE = `Usage: mikro-orm-pg-copy load <file> --entity <Entity> [options]
 
-Loads a CSV (header row) or NDJSON file into an entity's table through COPY, in one transaction.
+Loads a CSV (header row) or NDJSON file into an entity's table through COPY. Without
+--reject-file the load is one transaction: the first bad row stops it, names its line, and
+nothing is written.
 
 Options:
-  --entity <name>          entity class name (required)
-  --format csv|ndjson      default: from the file extension (.csv, else ndjson)
-  --map <header=property>  a CSV header / NDJSON key that is not the property's name (repeatable)
-  --reject-file <path>     write bad lines there and go on (default: stop at the first, write nothing)
-  --delimiter <char>       CSV delimiter (default ,)
-  --chunk-size <n>         rows per COPY write (default 2000)
-  --config <path>          MikroORM config (default: as the MikroORM CLI finds it)
+  --entity <name>              entity class name (required)
+  --format csv|ndjson          default: from the file extension (.csv, else ndjson)
+  --map <header=property>      a CSV header / NDJSON key that is not the property's name (repeatable)
+  --reject-file <path>         write bad rows there (with the CSV header) and load the rest;
+                               rows the database rejects are found by splitting the batch
+  --relax-quotes               CSV: take a stray quote literally, as PostgreSQL does (default: a bad row)
+  --delimiter <char>           CSV delimiter (default ,)
+  --on-conflict <fields>       upsert on these properties (comma-separated; "pk" for the primary key)
+  --on-conflict-action <a>     merge (default) or ignore
+  --parallel <n>               load through n connections, each batch committing on its own
+  --batch-size <n>             rows per savepoint, or per transaction with --parallel
+  --load-id <id>               with --parallel: a re-run skips the batches this id already committed
+  --schema <name>              the schema of the table (the ORM's \`schema\` option)
+  --config <path>              MikroORM config (default: found as \`npx mikro-orm\` finds it)
+  --context <name>             contextName of the config to use (default: MIKRO_ORM_CONTEXT_NAME or default)
+  --no-progress                no progress bar
+  --quiet                      print nothing but errors
+  --verbose                    print stack traces of errors
+  --version                    print the version
+  -h, --help                   print this help
+
+Exit codes:
+  0  every row loaded
+  1  the load failed; nothing was written (with --parallel, batches already committed stay)
+  2  wrong usage
+  3  loaded, but rows were rejected (see --reject-file)
+
+Examples:
+  mikro-orm-pg-copy load books.csv --entity Book --map "Published at=publishedAt"
+  mikro-orm-pg-copy load books.ndjson --entity Book --reject-file rejected.ndjson --on-conflict isbn
 `;
 
 class UsageError extends Error {}
+
+/** Errors whose message is the whole story: printed as one line, without a stack. */
+class CliError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -33,14 +62,30 @@ async function main(argv: string[]): Promise<number> {
       format: { type: 'string' },
       map: { type: 'string', multiple: true },
       'reject-file': { type: 'string' },
+      'relax-quotes': { type: 'boolean' },
       delimiter: { type: 'string' },
-      'chunk-size': { type: 'string' },
+      'on-conflict': { type: 'string' },
+      'on-conflict-action': { type: 'string' },
+      parallel: { type: 'string' },
+      'batch-size': { type: 'string' },
+      'load-id': { type: 'string' },
+      schema: { type: 'string' },
       config: { type: 'string' },
+      context: { type: 'string' },
+      'no-progress': { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+      verbose: { type: 'boolean' },
+      version: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
+  verbose = values.verbose ?? false;
   if (values.help) {
     process.stdout.write(USAGE);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
   const [command, file, ...extra] = positionals;
@@ -54,123 +99,109 @@ async function main(argv: string[]): Promise<number> {
     if (at <= 0 || at === pair.length - 1) throw new UsageError(`--map takes header=property, got "${pair}"`);
     map[pair.slice(0, at)] = pair.slice(at + 1);
   }
-  const chunkSize = values['chunk-size'] === undefined ? undefined : Number(values['chunk-size']);
+  const parallel = positiveInteger(values.parallel, '--parallel');
+  const batchSize = positiveInteger(values['batch-size'], '--batch-size');
+  const action = values['on-conflict-action'];
+  if (action !== undefined && action !== 'merge' && action !== 'ignore') throw new UsageError('--on-conflict-action is merge or ignore');
+  if (action && !values['on-conflict']) throw new UsageError('--on-conflict-action needs --on-conflict');
+  if (values['load-id'] && !parallel) throw new UsageError('--load-id needs --parallel');
+  if (!existsSync(file)) throw new CliError(`cannot read ${file}: no such file`);
 
-  const config = await loadConfig(values.config);
-  const orm = await MikroORM.init(config);
+  const quiet = values.quiet ?? false;
+  const copy: LoadFileOptions['copy'] = {};
+  if (values['on-conflict']) {
+    const fields = values['on-conflict'].split(',').map(f => f.trim()).filter(Boolean);
+    if (!(fields.length === 1 && fields[0] === 'pk')) copy.onConflictFields = fields;
+    copy.onConflictAction = (action as 'merge' | 'ignore' | undefined) ?? 'merge';
+  }
+  if (parallel) {
+    parallelLoad = true;
+    copy.parallel = parallel;
+    if (batchSize) copy.batchSize = batchSize;
+    if (values['load-id']) copy.loadId = values['load-id'];
+  }
+
+  const orm = await openOrm(values.config, values.context, values.schema);
+  const view = progressView(process.stderr, !quiet && !values['no-progress']);
+  const started = performance.now();
+  let result: LoadFileResult;
   try {
-    const progress = new ProgressLine(process.stderr);
-    const rejectFile = values['reject-file'];
-    const result = await loadFile(orm.em.fork() as SqlEntityManager, {
+    result = await loadFile(orm.em.fork() as SqlEntityManager, {
       path: file,
       entity: values.entity,
       format: values.format as 'csv' | 'ndjson' | undefined,
       map,
       delimiter: values.delimiter,
-      rejectFile,
-      copy: chunkSize === undefined ? undefined : { chunkSize },
-      onReject: r => progress.log(`line ${r.line}: ${r.reason}`),
-      onProgress: p => progress.update(p),
+      relaxQuotes: values['relax-quotes'],
+      rejectFile: values['reject-file'],
+      batchSize: parallel ? undefined : batchSize,
+      copy,
+      onReject: quiet ? undefined : r => view.log(`line ${r.line}: ${r.reason}`),
+      onProgress: p => view.update(p),
     });
-    progress.done();
-    process.stdout.write(`${result.rows} rows loaded into ${values.entity}, ${result.rejected} rejected${result.rejected ? ` (${rejectFile})` : ''}, ${result.lines} lines read in ${progress.seconds().toFixed(1)} s\n`);
-    return 0;
   } finally {
+    view.stop();
     await orm.close(true);
   }
+  const seconds = (performance.now() - started) / 1000;
+  if (!quiet) {
+    const upserted = result.upserted ? ` (${result.upserted.inserted} inserted, ${result.upserted.updated} updated, ${result.upserted.skipped} skipped)` : '';
+    const rejected = result.rejected ? `${result.rejected} rejected (${values['reject-file']})` : '0 rejected';
+    process.stdout.write(`${result.rows} rows loaded into ${values.entity}${upserted}, ${rejected}, ${result.lines} lines read in ${seconds.toFixed(1)} s\n`);
+  }
+  return result.rejected ? 3 : 0;
 }
 
-/**
- * The MikroORM config, found as MikroORM's CLI finds it (ConfigurationLoader.getConfigPaths):
- * `--config`, `MIKRO_ORM_CLI_CONFIG`, package.json `mikro-orm.configPaths`, then
- * `./src/mikro-orm.config.ts`, `./mikro-orm.config.ts`, `./{dist|build|src}/mikro-orm.config.js`,
- * `./mikro-orm.config.js`. A `.ts` config is imported only where Node strips types (22.18+).
- */
-async function loadConfig(explicit: string | undefined): Promise<Options> {
-  const cwd = process.cwd();
-  const candidates: string[] = [];
-  if (explicit) candidates.push(explicit);
-  else {
-    if (process.env.MIKRO_ORM_CLI_CONFIG) candidates.push(process.env.MIKRO_ORM_CLI_CONFIG);
-    const pkgPath = resolve(cwd, 'package.json');
-    if (existsSync(pkgPath)) {
-      const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { 'mikro-orm'?: { configPaths?: string[] } };
-      candidates.push(...(pkg['mikro-orm']?.configPaths ?? []));
-    }
-    candidates.push('./src/mikro-orm.config.ts', './mikro-orm.config.ts');
-    const outDir = existsSync(resolve(cwd, 'dist')) ? 'dist' : existsSync(resolve(cwd, 'build')) ? 'build' : 'src';
-    candidates.push(`./${outDir}/mikro-orm.config.js`, './mikro-orm.config.js');
-  }
-  const path = candidates.map(c => (isAbsolute(c) ? c : resolve(cwd, c))).find(p => existsSync(p));
-  if (!path) throw new UsageError(`MikroORM config not found in ${candidates.join(', ')} (give --config)`);
-  let module: { default?: unknown };
+let verbose = false;
+/** With --parallel a failure leaves the batches committed before it: the message says which. */
+let parallelLoad = false;
+
+/** The ORM on the config's database: never creates it (a typo in its name is an error, not a new database). */
+async function openOrm(configPath: string | undefined, context: string | undefined, schema: string | undefined): Promise<MikroORM> {
+  const overrides: Partial<Options> = { ensureDatabase: false, allowGlobalContext: true };
+  if (schema) overrides.schema = schema;
+  let config: Options;
   try {
-    module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    config = await loadMikroOrmConfig(configPath, context, overrides);
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (path.endsWith('.ts') && (code === 'ERR_UNKNOWN_FILE_EXTENSION' || code === 'ERR_UNSUPPORTED_NODE_MODULES_TYPE_STRIPPING')) {
-      throw new UsageError(`cannot import ${path}: this Node (${process.version}) does not strip TypeScript types; use Node 22.18+ or point --config at the compiled .js config`);
-    }
-    throw e;
+    if (e instanceof ConfigLoaderMissing) throw new CliError(e.message);
+    throw new CliError(`cannot load the MikroORM config: ${(e as Error).message}`, { cause: e });
   }
-  let config: unknown = module.default ?? module;
-  // a config may be a (async) factory, or an array of contexts as the MikroORM CLI allows
-  if (typeof config === 'function') config = await (config as () => unknown)();
-  config = await config;
-  if (Array.isArray(config)) {
-    const contexts = config as (Options & { contextName?: string })[];
-    config = contexts.find(c => (c.contextName ?? 'default') === (process.env.MIKRO_ORM_CONTEXT_NAME ?? 'default')) ?? contexts[0];
+  const orm = await MikroORM.init({ ...config, ...overrides } as Options);
+  // MikroORM 6 connects in init, 7 on first use: connect now, to fail here with a clear message
+  const check = (await orm.isConnected()) ? { ok: true as const } : await orm.connect().then(() => orm.checkConnection());
+  if (!check.ok) {
+    await orm.close(true);
+    throw new CliError(`cannot connect to the database: ${check.reason}`, { cause: check.error });
   }
-  return config as Options;
+  return orm;
 }
 
-/** A progress bar with rows/s and ETA (by bytes read of the file size) on a TTY; a line every 5 s otherwise. */
-class ProgressLine {
-  readonly #out: NodeJS.WriteStream;
-  readonly #started = performance.now();
-  #lastPlain = 0;
-  #drawn = false;
+function positiveInteger(text: string | undefined, name: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} takes a positive integer, got "${text}"`);
+  return n;
+}
 
-  constructor(out: NodeJS.WriteStream) {
-    this.#out = out;
-  }
-
-  seconds(): number {
-    return (performance.now() - this.#started) / 1000;
-  }
-
-  update(p: LoadFileProgress): void {
-    const elapsed = this.seconds();
-    const rate = elapsed > 0 ? p.rows / elapsed : 0;
-    const fraction = p.totalBytes ? Math.min(1, p.bytes / p.totalBytes) : undefined;
-    const eta = fraction && fraction > 0 ? elapsed / fraction - elapsed : undefined;
-    const text = `${p.rows} rows, ${Math.round(rate)} rows/s${p.rejected ? `, ${p.rejected} rejected` : ''}${eta !== undefined ? `, ETA ${formatSeconds(eta)}` : ''}`;
-    if (this.#out.isTTY) {
-      const width = 30;
-      const bar = fraction === undefined ? '' : `[${'#'.repeat(Math.round(fraction * width)).padEnd(width, '.')}] ${(fraction * 100).toFixed(0).padStart(3)}% `;
-      this.#out.write(`\r${bar}${text}\x1b[K`);
-      this.#drawn = true;
-    } else if (elapsed - this.#lastPlain >= 5) {
-      this.#lastPlain = elapsed;
-      this.#out.write(`${fraction !== undefined ? `${(fraction * 100).toFixed(0)}% ` : ''}${text}\n`);
+/** The version in this package's package.json, found upwards from this file (dist/cli or a build directory). */
+function packageVersion(): string {
+  for (let dir = new URL('.', import.meta.url); ; dir = new URL('..', dir)) {
+    const path = new URL('package.json', dir);
+    if (existsSync(path)) {
+      const pkg = JSON.parse(readFileSync(path, 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'mikro-orm-pg-copy') return pkg.version;
     }
-  }
-
-  /** A message above the bar. */
-  log(message: string): void {
-    this.#out.write(`${this.#drawn ? '\r\x1b[K' : ''}${message}\n`);
-  }
-
-  done(): void {
-    if (this.#drawn) this.#out.write('\n');
-    this.#drawn = false;
+    if (dir.pathname === '/') throw new Error('package.json of mikro-orm-pg-copy not found');
   }
 }
 
-function formatSeconds(s: number): string {
-  if (s < 60) return `${Math.ceil(s)}s`;
-  const m = Math.floor(s / 60);
-  return m < 60 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+/** One line: the error's own message, the database's detail when it adds one. */
+function describe(e: unknown): string {
+  if (e instanceof LoadFileError || e instanceof CliError || e instanceof CopyPersistError) return e.message;
+  const error = e as Error & { detail?: string };
+  const detail = error.detail && !error.message.includes(error.detail) ? ` (${error.detail})` : '';
+  return `${error.message ?? String(e)}${detail}`.replace(/\s*\n\s*/g, ' ');
 }
 
 main(process.argv.slice(2)).then(
@@ -180,7 +211,12 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`mikro-orm-pg-copy: ${(e as Error).message}\n\n${USAGE}`);
       process.exit(2);
     }
-    process.stderr.write(`\nmikro-orm-pg-copy: ${e instanceof LoadFileError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\nnothing was written\n`);
+    process.stderr.write(`mikro-orm-pg-copy: ${describe(e)}\n`);
+    if (verbose) {
+      for (let cause: unknown = e; cause instanceof Error; cause = cause.cause) process.stderr.write(`${cause.stack}\n`);
+    } else if (!parallelLoad) {
+      process.stderr.write('nothing was written (--verbose shows where the error came from)\n');
+    }
     process.exit(1);
   },
 );

@@ -1,17 +1,24 @@
-// Loading a CSV or NDJSON file into one entity: the file is streamed (an async generator feeds
-// copyPersist a chunk at a time), each row is validated and converted from text to the property's
-// runtime type before it reaches copyPersist, and bad rows either stop the load or go to a reject
-// file. One transaction: a failed load writes nothing.
+// Loading a CSV or NDJSON file into one entity: the file is streamed, each record is checked and
+// converted to the property types (src/loaders), and the rows go to copyPersist in batches, each
+// under a savepoint of one transaction. When PostgreSQL rejects a batch, the batch is split until
+// the failing rows are found (as pgloader does), so every error names its file line; with a reject
+// file those rows are set aside and the rest is loaded, without one the load stops and writes nothing.
 import { createReadStream, createWriteStream, statSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { Readable, pipeline } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
-import { ReferenceKind, type EntityMetadata, type EntityName, type EntityProperty } from '@mikro-orm/core';
+import type { Readable } from 'node:stream';
+import type { EntityMetadata, EntityName } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { parse as parseCsv, type Info } from 'csv-parse';
 import { copyPersist } from '../copy-persist.js';
-import type { CopyPersistOptions } from '../options.js';
+import { CopyPersistError } from '../errors.js';
+import { CopyParallelError } from './parallel.js';
+import type { CopyPersistOptions, CopyPersistResult } from '../options.js';
+import { csvRecords } from '../loaders/csv-records.js';
+import { LoadFileError } from '../loaders/load-file-error.js';
+import { ndjsonLines } from '../loaders/ndjson-lines.js';
+import { RowConverter } from '../loaders/row-converter.js';
 import { entityByName } from './fixtures.js';
+
+export { LoadFileError, type LoadFileErrorCode } from '../loaders/load-file-error.js';
 
 /** Options of {@link loadFile}. */
 export interface LoadFileOptions {
@@ -30,33 +37,48 @@ export interface LoadFileOptions {
   /** CSV field delimiter (default `,`). */
   delimiter?: string;
   /**
-   * Write bad lines here (in the input's format; a CSV reject file starts with the header) and go
-   * on. Without it, the first bad line stops the load with a `LoadFileError` and nothing is written.
+   * Take a quote inside an unquoted CSV field, or text after a closing quote, literally (as
+   * PostgreSQL's own CSV reader does). Default `false`: such a record is a bad row.
+   */
+  relaxQuotes?: boolean;
+  /**
+   * Write bad rows here (in the input's format; a CSV reject file starts with the header) and go
+   * on: rows the loader refuses and rows PostgreSQL rejects (a unique, foreign key or check
+   * violation, a value out of range). Without it, the first bad row stops the load with a
+   * `LoadFileError` naming its line, and nothing is written.
    */
   rejectFile?: string;
-  /** Called with each rejected line, e.g. to print the reason. */
+  /** Called with each rejected row, e.g. to print the reason. */
   onReject?: (reject: LoadFileReject) => void;
-  /** Called after each chunk of rows has been sent to PostgreSQL. */
+  /** Called as rows are written. */
   onProgress?: (progress: LoadFileProgress) => void;
-  /** Passed to copyPersist (`chunkSize`, `signal`, `assignKeys`, upsert options ...). */
-  copy?: Omit<CopyPersistOptions, 'onProgress' | 'parallel'>;
+  /**
+   * Rows per savepoint (default 5000). A batch PostgreSQL rejects is split in halves until the
+   * bad rows are found, so smaller batches cost less when rows are rejected and more when none are.
+   */
+  batchSize?: number;
+  /**
+   * Passed to copyPersist (`chunkSize`, `signal`, `assignKeys`, upsert options, `parallel` ...).
+   * With `parallel` each batch commits on its own, and a row PostgreSQL rejects stops the load
+   * (earlier batches stay; the error names the row's line and the committed lines) instead of
+   * going to the reject file.
+   */
+  copy?: Omit<CopyPersistOptions, 'onProgress'>;
 }
 
 /** What `onProgress` receives. */
 export interface LoadFileProgress {
   /** Rows sent to PostgreSQL so far. */
   rows: number;
-  /** Lines rejected so far. */
+  /** Rows rejected so far. */
   rejected: number;
-  /** Lines of the file read so far. */
-  lines: number;
-  /** Bytes of the file read so far. */
+  /** Bytes of the file up to the last row sent: the part of the file done. */
   bytes: number;
   /** Size of the file, when known. */
   totalBytes?: number;
 }
 
-/** A rejected line: where, why, and its text. */
+/** A rejected row: where, why, and its text. */
 export interface LoadFileReject {
   /** Line of the file the record starts on (1-based; a CSV record may span lines). */
   line: number;
@@ -66,34 +88,25 @@ export interface LoadFileReject {
 
 /** What `loadFile` returns. */
 export interface LoadFileResult {
-  /** Rows written. */
+  /** Rows written (with upsert options: inserted or updated). */
   rows: number;
-  /** Lines rejected (written to the reject file). */
+  /** Rows rejected (written to the reject file). */
   rejected: number;
   /** Lines of the file read, the CSV header and blank lines included. */
   lines: number;
+  /** With upsert options: rows inserted, updated and skipped. */
+  upserted?: { inserted: number; updated: number; skipped: number };
 }
 
-/** A bad line without a reject file, or a file that cannot be loaded at all (e.g. an unknown CSV header). */
-export class LoadFileError extends Error {
-  constructor(
-    message: string,
-    /** Line of the file (1-based), when the error is about one. */
-    readonly line?: number,
-    /** What is wrong with it. */
-    readonly reason?: string,
-  ) {
-    super(message);
-    this.name = 'LoadFileError';
-  }
-}
+const DEFAULT_BATCH_SIZE = 5000;
 
 /**
  * Loads a CSV or NDJSON file into an entity's table through `copyPersist`, streaming: memory stays
- * bounded by the chunk size whatever the file's size. Headers (CSV) or keys (NDJSON) name
- * properties (or their columns), or are mapped to properties with `map`. Text values are converted to the property's type
- * (numbers, booleans, dates, JSON, arrays) and checked before they reach copyPersist; a row
- * PostgreSQL itself rejects (a unique or foreign key violation) still aborts the whole load.
+ * bounded by the batch size whatever the file's size. Headers (CSV) or keys (NDJSON) name
+ * properties (or their columns), or are mapped to properties with `map`. Text values are converted
+ * to the property's type and checked (type, integer range, numeric digits, varchar length, enum,
+ * NUL characters) before they reach copyPersist; rows PostgreSQL rejects are found by splitting the
+ * batch that failed. Every error names the file line.
  *
  * @example
  * ```ts
@@ -109,310 +122,302 @@ export class LoadFileError extends Error {
  * ```
  */
 export async function loadFile(em: SqlEntityManager, options: LoadFileOptions): Promise<LoadFileResult> {
-  const meta = typeof options.entity === 'string' ? entityByName(em, options.entity) : em.getMetadata().find(options.entity);
-  if (!meta) throw new LoadFileError(`not an entity registered with this ORM: ${String(options.entity)}`);
+  const meta = entityOf(em, options.entity);
   if (!options.path && !options.stream) throw new TypeError('loadFile: give path or stream');
   const format = options.format ?? (options.path?.toLowerCase().endsWith('.csv') ? 'csv' : 'ndjson');
-  const totalBytes = options.size ?? (options.path ? statSync(options.path).size : undefined);
-  const input = options.stream ?? createReadStream(options.path!, { highWaterMark: 256 * 1024 });
-  const rows = new RowConverter(em, meta as EntityMetadata, options.map ?? {}, format === 'csv');
-
-  const state = { lines: 0, bytes: 0, rejected: 0 };
-  let rejects: WriteStream | undefined;
-  const reject = async (line: number, reason: string, raw: string, header?: string) => {
-    if (!options.rejectFile) throw new LoadFileError(`line ${line}: ${reason}`, line, reason);
-    state.rejected++;
-    options.onReject?.({ line, reason, raw });
-    if (!rejects) {
-      rejects = createWriteStream(options.rejectFile);
-      if (header !== undefined) rejects.write(header);
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new TypeError(`loadFile: batchSize must be a positive integer, got ${batchSize}`);
+  let totalBytes = options.size;
+  if (options.path && !options.stream) {
+    try {
+      totalBytes = statSync(options.path).size;
+    } catch (e) {
+      throw new LoadFileError('FILE_NOT_FOUND', `cannot read ${options.path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, undefined, undefined, { cause: e });
     }
-    if (!rejects.write(raw.endsWith('\n') ? raw : `${raw}\n`)) await once(rejects, 'drain');
-  };
-
-  async function* counted(): AsyncGenerator<Buffer> {
-    for await (const chunk of input as AsyncIterable<Buffer | string>) {
-      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      state.bytes += buffer.length;
-      // CSV lines are counted here: csv-parse's count is off with CRLF in quoted fields; NDJSON counts its own
-      if (format === 'csv' && buffer.length) {
-        for (let i = buffer.indexOf(10); i !== -1; i = buffer.indexOf(10, i + 1)) csvBreaks++;
-        csvTrailing = buffer[buffer.length - 1] !== 10;
-        state.lines = csvBreaks;
-      }
-      yield buffer;
-    }
-    if (format === 'csv') state.lines = csvBreaks + (csvTrailing ? 1 : 0);
   }
-  let csvBreaks = 0;
-  let csvTrailing = false;
-  const source = format === 'csv' ? csvRows(counted(), rows, reject, options.delimiter) : ndjsonRows(counted(), rows, state, reject);
+  const input = (options.stream ?? createReadStream(options.path!, { highWaterMark: 256 * 1024 })) as AsyncIterable<Buffer | string>;
+  const converter = new RowConverter(em, meta, options.map ?? {}, format === 'csv');
+  const rejects = new Rejects(options.rejectFile, options.onReject);
+  const counts = { lines: 0, rows: 0, shown: 0 };
+  const progress = (rows: number, bytes: number) => {
+    // a retried batch reports rows again: show only progress beyond what was shown
+    if (rows <= counts.shown) return;
+    counts.shown = rows;
+    options.onProgress?.({ rows, rejected: rejects.count, bytes, totalBytes });
+  };
+  const rows = format === 'csv' ? csvRows(input, converter, rejects, counts, options) : ndjsonRows(input, converter, rejects, counts);
   try {
-    const result = await copyPersist(em, meta.class, source, {
-      ...options.copy,
-      onProgress: p => options.onProgress?.({ rows: p.rows, rejected: state.rejected, lines: state.lines, bytes: state.bytes, totalBytes }),
-    });
-    return { rows: result.rows, rejected: state.rejected, lines: state.lines };
-  } catch (e) {
-    // copyPersist wraps what its input throws (SOURCE_FAILED); a bad line is the file's error, not the input's
-    const cause = (e as { cause?: unknown }).cause;
-    throw cause instanceof LoadFileError ? cause : e;
-  } finally {
-    if (rejects) {
-      const closed = rejects as WriteStream;
-      await new Promise<void>(resolve => closed.end(resolve));
+    let result: Pick<CopyPersistResult, 'rows' | 'upserted'>;
+    if (options.copy?.parallel) {
+      result = await loadParallel(em, meta, rows, options.copy, progress);
+    } else {
+      const loader = new BatchLoader(meta, rejects, options.copy ?? {}, progress);
+      result = await em.transactional(async trx => {
+        const iterator = rows[Symbol.asyncIterator]();
+        const read = async () => {
+          const batch: Pending[] = [];
+          while (batch.length < batchSize) {
+            const step = await iterator.next();
+            if (step.done) break;
+            batch.push(step.value);
+          }
+          return batch;
+        };
+        // the next batch is read and converted while PostgreSQL works on this one; its errors wait
+        // until it is its turn (they are rethrown by the await), so the first bad row stays the first
+        let next = read();
+        next.catch(() => undefined);
+        for (let batch = await next; batch.length; batch = await next) {
+          next = read();
+          next.catch(() => undefined);
+          await loader.send(trx as SqlEntityManager, batch);
+        }
+        return loader.result;
+      });
     }
+    return { rows: result.rows, rejected: rejects.count, lines: counts.lines, ...(result.upserted && { upserted: result.upserted }) };
+  } catch (e) {
+    // copyPersist wraps what its input throws (SOURCE_FAILED); a bad row is the file's error, not the input's
+    const cause = (e as { cause?: unknown }).cause;
+    if (cause instanceof LoadFileError) throw cause;
+    // undefined_table, invalid_schema_name
+    if ((e as { code?: unknown }).code === '42P01' || (e as { code?: unknown }).code === '3F000') {
+      throw new LoadFileError('MISSING_TABLE', `the table of ${meta.className} does not exist (${(e as Error).message.replace(/^copyPersist into \S+ failed[^:]*: /, '')}): create the schema or run the migrations first`, undefined, undefined, { cause: e });
+    }
+    throw e;
+  } finally {
+    await rejects.close();
     (input as Partial<Readable>).destroy?.();
   }
 }
 
-type Reject = (line: number, reason: string, raw: string, header?: string) => Promise<void>;
-type State = { lines: number; bytes: number; rejected: number };
+function entityOf(em: SqlEntityManager, entity: LoadFileOptions['entity']): EntityMetadata {
+  try {
+    const meta = typeof entity === 'string' ? entityByName(em, entity) : (em.getMetadata().find(entity) as EntityMetadata | undefined);
+    if (meta) return meta;
+  } catch (e) {
+    if (e instanceof CopyPersistError) throw new LoadFileError('UNKNOWN_ENTITY', e.message.replace(/ \([^()]*\)$/, ''), undefined, undefined, { cause: e });
+    throw e;
+  }
+  throw new LoadFileError('UNKNOWN_ENTITY', `not an entity registered with this ORM: ${String(entity)}`);
+}
 
-/** NDJSON: split the bytes into lines ourselves (pull-based, so reading waits for the COPY). */
-async function* ndjsonRows(bytes: AsyncIterable<Buffer>, rows: RowConverter, state: State, reject: Reject): AsyncGenerator<Record<string, unknown>> {
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
-  const one = async function* (text: string) {
-    const line = ++state.lines;
-    // a UTF-8 BOM before the first line, and the \r of CRLF line ends
-    if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    if (text.endsWith('\r')) text = text.slice(0, -1);
-    if (!text.trim()) return;
+/** A row ready for copyPersist, with where it came from. */
+interface Pending {
+  row: Record<string, unknown>;
+  line: number;
+  raw: string;
+  /** Bytes of the file up to the end of the row. */
+  bytes: number;
+}
+
+/**
+ * Sends batches, each a copyPersist call (so a savepoint of the load's transaction). A batch that
+ * fails on a row is retried without it: the row PostgreSQL or copyPersist named, or, when the error
+ * names none (foreign keys are checked after the last row), each half of the batch in turn.
+ */
+class BatchLoader {
+  readonly result: { rows: number; upserted?: { inserted: number; updated: number; skipped: number } } = { rows: 0 };
+
+  constructor(
+    readonly meta: EntityMetadata,
+    readonly rejects: Rejects,
+    readonly copy: Omit<CopyPersistOptions, 'onProgress'>,
+    readonly progress: (rows: number, bytes: number) => void,
+  ) {}
+
+  async send(em: SqlEntityManager, batch: Pending[]): Promise<void> {
+    if (!batch.length) return;
+    const before = this.result.rows;
+    let copied: CopyPersistResult;
+    try {
+      copied = await copyPersist(em, this.meta.class, batch.map(p => p.row), {
+        ...this.copy,
+        onProgress: p => this.progress(before + p.rows, batch[Math.min(p.rows, batch.length) - 1].bytes),
+      });
+    } catch (e) {
+      if (!isRowError(e)) throw e;
+      if (batch.length === 1) return this.rejects.add(batch[0].line, reasonOf(e), batch[0].raw, e);
+      const position = positionOf(e);
+      if (position !== undefined && position < batch.length) {
+        await this.send(em, batch.slice(0, position));
+        await this.rejects.add(batch[position].line, reasonOf(e), batch[position].raw, e);
+        return this.send(em, batch.slice(position + 1));
+      }
+      const half = batch.length >> 1;
+      await this.send(em, batch.slice(0, half));
+      return this.send(em, batch.slice(half));
+    }
+    this.result.rows += copied.rows;
+    if (copied.upserted) {
+      const total = (this.result.upserted ??= { inserted: 0, updated: 0, skipped: 0 });
+      total.inserted += copied.upserted.inserted;
+      total.updated += copied.upserted.updated;
+      total.skipped += copied.upserted.skipped;
+    }
+    this.progress(this.result.rows, batch[batch.length - 1].bytes);
+  }
+}
+
+/**
+ * `parallel`: copyParallel's own batches and transactions; the rows stream straight through. An
+ * error names input positions, turned back into file lines here.
+ */
+async function loadParallel(em: SqlEntityManager, meta: EntityMetadata, rows: AsyncIterable<Pending>, copy: Omit<CopyPersistOptions, 'onProgress'>, progress: (rows: number, bytes: number) => void) {
+  let bytes = 0;
+  const lines = new LineIndex();
+  async function* plain() {
+    for await (const p of rows) {
+      bytes = p.bytes;
+      lines.add(p.line);
+      yield p.row;
+    }
+  }
+  try {
+    // bytes read ahead of the batches in flight: the end of the file is reached before the last batch commits
+    return await copyPersist(em, meta.class, plain(), { ...copy, onProgress: p => progress(p.rows, bytes) });
+  } catch (e) {
+    if (!(e instanceof CopyParallelError) || e.code !== 'PARALLEL_FAILED' || !isRowError(e.cause)) throw e;
+    const committed = e.committed.length ? `rows of lines ${e.committed.map(([from, to]) => `${lines.of(from)}..${lines.of(to - 1)}`).join(', ')} stay committed` : 'no batch was committed';
+    const reason = reasonOf(e.cause);
+    if (e.position !== undefined) {
+      const line = lines.of(e.position);
+      throw new LoadFileError('BAD_ROW', `line ${line}: ${reason}; ${committed}`, line, reason, { cause: e });
+    }
+    const failed = e.failed ? `the batch of lines ${lines.of(e.failed[0])}..${lines.of(e.failed[1] - 1)}` : 'a batch';
+    throw new LoadFileError('BAD_ROW', `${failed}: ${reason}; ${committed}`, undefined, reason, { cause: e });
+  }
+}
+
+/**
+ * Input position → file line, for rows sent without their line. Lines mostly follow positions one
+ * to one, so only the positions where they stop doing so (after a blank line, a rejected row or a
+ * record spanning lines) are kept.
+ */
+class LineIndex {
+  readonly #positions: number[] = [];
+  readonly #lines: number[] = [];
+  #count = 0;
+  #expected = -1;
+
+  add(line: number): void {
+    if (line !== this.#expected) {
+      this.#positions.push(this.#count);
+      this.#lines.push(line);
+    }
+    this.#expected = line + 1;
+    this.#count++;
+  }
+
+  of(position: number): number {
+    let low = 0;
+    let high = this.#positions.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (this.#positions[mid] <= position) low = mid;
+      else high = mid - 1;
+    }
+    return this.#lines[low] + (position - this.#positions[low]);
+  }
+}
+
+/** Client-side (copyPersist's checks) or server-side errors that belong to one row, not to the load. */
+function isRowError(e: unknown): boolean {
+  if (e instanceof CopyPersistError) return e.position !== undefined && ROW_CODES.has(e.code);
+  const state = (e as { code?: unknown }).code;
+  // SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation), P0001 (a trigger's RAISE)
+  return typeof state === 'string' && (state.startsWith('22') || state.startsWith('23') || state === 'P0001');
+}
+
+const ROW_CODES = new Set(['UNKNOWN_PROPERTY', 'MISSING_REFERENCE_KEY', 'REQUIRED_VALUE', 'NUL_CHARACTER', 'INVALID_VALUE', 'DUPLICATE_KEY']);
+
+function positionOf(e: unknown): number | undefined {
+  if (e instanceof CopyPersistError) return e.position;
+  return (e as { copyPersist?: { position?: number } }).copyPersist?.position;
+}
+
+/** One line: PostgreSQL's message, the column it names and its detail, without our own prefix. */
+function reasonOf(e: unknown): string {
+  if (e instanceof CopyPersistError) return e.message.replace(/ \([^()]*\)$/, '') + (e.property ? ` (${e.property})` : '');
+  const error = e as Error & { column?: string; detail?: string };
+  let reason = error.message.replace(/^copyPersist into \S+ failed[^:]*: /, '');
+  if (error.column && !reason.includes(error.column)) reason += ` (column ${error.column})`;
+  if (error.detail && !reason.includes(error.detail)) reason += ` (${error.detail})`;
+  return reason.replace(/\s*\n\s*/g, ' ');
+}
+
+/** The reject file, opened on the first reject; without one, a reject is the load's error. */
+class Rejects {
+  count = 0;
+  /** CSV: the header line, written first. */
+  header: string | undefined;
+  #out: WriteStream | undefined;
+
+  constructor(
+    readonly path: string | undefined,
+    readonly onReject: ((reject: LoadFileReject) => void) | undefined,
+  ) {}
+
+  async add(line: number, reason: string, raw: string, cause?: unknown): Promise<void> {
+    if (!this.path) throw new LoadFileError('BAD_ROW', `line ${line}: ${reason}`, line, reason, cause === undefined ? undefined : { cause });
+    this.count++;
+    this.onReject?.({ line, reason, raw });
+    if (!this.#out) {
+      this.#out = createWriteStream(this.path);
+      if (this.header !== undefined) this.#out.write(this.header);
+    }
+    if (!this.#out.write(raw.endsWith('\n') ? raw : `${raw}\n`)) await once(this.#out, 'drain');
+  }
+
+  async close(): Promise<void> {
+    const out = this.#out;
+    if (out) await new Promise<void>(resolve => out.end(resolve));
+  }
+}
+
+async function* ndjsonRows(input: AsyncIterable<Buffer | string>, converter: RowConverter, rejects: Rejects, counts: { lines: number }): AsyncGenerator<Pending> {
+  for await (const { line, text, bytes } of ndjsonLines(input)) {
+    counts.lines = line;
+    if (!text.trim()) continue;
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (e) {
-      return void (await reject(line, `not JSON: ${(e as Error).message}`, text));
+      await rejects.add(line, `not JSON: ${(e as Error).message}`, text);
+      continue;
     }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return void (await reject(line, 'not a JSON object', text));
-    const row = rows.convert(value as Record<string, unknown>);
-    if (typeof row === 'string') return void (await reject(line, row, text));
-    yield row;
-  };
-  for await (const chunk of bytes) {
-    const text = rest + decoder.write(chunk);
-    let start = 0;
-    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-      yield* one(text.slice(start, end));
-      start = end + 1;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      await rejects.add(line, 'not a JSON object', text);
+      continue;
     }
-    rest = text.slice(start);
-  }
-  rest += decoder.end();
-  if (rest) yield* one(rest);
-}
-
-/**
- * CSV through csv-parse: quoted fields with delimiters, quotes and newlines, a BOM, CRLF. A quote
- * inside an unquoted field is literal (`relax_quotes`), as in PostgreSQL's CSV. A structural error
- * csv-parse cannot recover from (an unclosed quote) stops the load even with a reject file: where
- * the records after it begin is unknown.
- */
-async function* csvRows(bytes: AsyncIterable<Buffer>, rows: RowConverter, reject: Reject, delimiter?: string): AsyncGenerator<Record<string, unknown>> {
-  const parser = parseCsv({
-    bom: true,
-    delimiter,
-    raw: true,
-    info: true,
-    relax_quotes: true,
-    relax_column_count: true, // a record with too few or too many fields is rejected below, with its line
-    skip_empty_lines: true,
-    // an unquoted empty field is "no value" (NULL), a quoted "" the empty string, as in PostgreSQL's CSV
-    cast: (value, context) => (value === '' && !context.quoting ? null : value),
-  });
-  const records = pipeline(Readable.from(bytes), parser, () => {}) as AsyncIterable<{ record: (string | null)[]; raw: string; info: Info }>;
-  let header: (EntityProperty | undefined)[] | undefined;
-  let headerRaw = '';
-  // csv-parse's own line count also counts the \r of a CRLF inside quoted fields, so count ourselves
-  let nextLine = 1;
-  let lastEmpty = 0;
-  try {
-    for await (const { record, raw, info } of records) {
-      const line = nextLine + (info.empty_lines - lastEmpty);
-      lastEmpty = info.empty_lines;
-      // the record's own line breaks are those inside its (quoted) fields
-      let breaks = 0;
-      for (const field of record) {
-        if (field) for (let i = field.indexOf('\n'); i !== -1; i = field.indexOf('\n', i + 1)) breaks++;
-      }
-      nextLine = line + breaks + 1;
-      // raw may begin with the line ends of skipped blank lines, and end before the \n of a CRLF
-      const stripped = raw.replace(/^[\r\n]+/, '');
-      const text = stripped.endsWith('\n') ? stripped : `${stripped}\n`;
-      if (!header) {
-        header = rows.header(record.map(String), line);
-        headerRaw = text;
-        continue;
-      }
-      if (record.length !== header.length) {
-        await reject(line, `${record.length} fields where the header has ${header.length}`, text, headerRaw);
-        continue;
-      }
-      const row = rows.convertFields(header, record);
-      if (typeof row === 'string') await reject(line, row, text, headerRaw);
-      else yield row;
-    }
-  } catch (e) {
-    if (e instanceof LoadFileError) throw e;
-    const err = e as Error & { code?: string; lines?: number };
-    if (err.code?.startsWith('CSV_')) throw new LoadFileError(`line ${err.lines ?? '?'} or before: ${err.message}`, err.lines, err.message);
-    throw e;
+    const row = converter.convert(value as Record<string, unknown>);
+    if (typeof row === 'string') await rejects.add(line, row, text);
+    // the text is kept only while a reject file may need it
+    else yield { row, line, raw: rejects.path ? text : '', bytes };
   }
 }
 
-/**
- * Turns a file's record into a row keyed by property name, as `copyPersist(em, Entity, rows)`
- * takes it, or into the reason it cannot be one. Values copyPersist (through `em.create`) would
- * take as they are pass unchanged; text for a number, boolean, date, JSON or array property is
- * converted here, because `em.create` would keep the string and the COPY would fail (or, for JSON,
- * store a JSON string).
- */
-class RowConverter {
-  readonly #meta: EntityMetadata;
-  readonly #map: Record<string, string>;
-  readonly #fromText: boolean;
-  readonly #platform: { unmarshallArray(value: string): string[] };
-  readonly #required: EntityProperty[];
-  /** Column name → property, so a header may also be the column's name (a CSV exported from the table). */
-  readonly #byColumn = new Map<string, EntityProperty>();
-
-  constructor(em: SqlEntityManager, meta: EntityMetadata, map: Record<string, string>, fromText: boolean) {
-    this.#meta = meta;
-    this.#map = map;
-    this.#fromText = fromText;
-    this.#platform = em.getPlatform();
-    this.#required = meta.props.filter(isRequired);
-    for (const prop of meta.props) if (prop.fieldNames?.length === 1) this.#byColumn.set(prop.fieldNames[0], prop);
+async function* csvRows(input: AsyncIterable<Buffer | string>, converter: RowConverter, rejects: Rejects, counts: { lines: number }, options: LoadFileOptions): AsyncGenerator<Pending> {
+  let header: ReturnType<RowConverter['header']> | undefined;
+  for await (const record of csvRecords(input, { delimiter: options.delimiter, relaxQuotes: options.relaxQuotes })) {
+    const { line, raw, fields } = record;
+    counts.lines = record.lastLine;
+    if (!header) {
+      if (record.error) throw new LoadFileError('BAD_HEADER', `line ${line}: ${record.error}`, line, record.error);
+      header = converter.header(fields.map(f => f ?? ''), line);
+      rejects.header = raw;
+      continue;
+    }
+    if (record.error) {
+      await rejects.add(line, record.error, raw);
+      continue;
+    }
+    if (fields.length !== header.length) {
+      await rejects.add(line, `${fields.length} fields where the header has ${header.length}`, raw);
+      continue;
+    }
+    const row = converter.convertFields(header, fields);
+    if (typeof row === 'string') await rejects.add(line, row, raw);
+    else yield { row, line, raw: rejects.path ? raw : '', bytes: record.bytes };
   }
-
-  /** CSV: the property of each column; an unknown header is an error of the whole file. */
-  header(names: string[], line: number): (EntityProperty | undefined)[] {
-    const props = names.map(name => this.#property(name.trim()));
-    const unknown = names.filter((_, i) => !props[i]);
-    if (unknown.length) {
-      throw new LoadFileError(`line ${line}: unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map(u => `"${u}"`).join(', ')} (not a property of ${this.#meta.className}; map it with --map header=property)`, line, 'unknown column');
-    }
-    const missing = this.#required.filter(p => !props.includes(p));
-    if (missing.length) {
-      throw new LoadFileError(`line ${line}: no column for required propert${missing.length > 1 ? 'ies' : 'y'} ${missing.map(p => p.name).join(', ')}`, line, 'missing column');
-    }
-    return props;
-  }
-
-  convertFields(header: (EntityProperty | undefined)[], fields: (string | null)[]): Record<string, unknown> | string {
-    const row: Record<string, unknown> = {};
-    for (let i = 0; i < header.length; i++) {
-      const prop = header[i]!;
-      const value = fields[i];
-      if (value === null) continue;
-      const converted = this.#value(prop, value);
-      if (converted instanceof Invalid) return `${prop.name}: ${converted.reason}`;
-      row[prop.name] = converted;
-    }
-    return this.#checkRequired(row);
-  }
-
-  convert(object: Record<string, unknown>): Record<string, unknown> | string {
-    const row: Record<string, unknown> = {};
-    for (const key in object) {
-      const prop = this.#property(key);
-      if (!prop) return `unknown key "${key}" (not a property of ${this.#meta.className})`;
-      const value = object[key];
-      if (value === null || value === undefined) continue;
-      const converted = this.#value(prop, value);
-      if (converted instanceof Invalid) return `${prop.name}: ${converted.reason}`;
-      row[prop.name] = converted;
-    }
-    return this.#checkRequired(row);
-  }
-
-  #checkRequired(row: Record<string, unknown>): Record<string, unknown> | string {
-    for (const prop of this.#required) {
-      if (row[prop.name] === undefined) return `${prop.name}: missing required value`;
-    }
-    return row;
-  }
-
-  #property(key: string): EntityProperty | undefined {
-    const name = this.#map[key] ?? key;
-    const prop = (this.#meta.properties[name] as EntityProperty | undefined) ?? (this.#map[key] ? undefined : this.#byColumn.get(key));
-    if (!prop || prop.persist === false || prop.kind === ReferenceKind.ONE_TO_MANY || prop.kind === ReferenceKind.MANY_TO_MANY) return undefined;
-    if (prop.kind === ReferenceKind.ONE_TO_ONE && !prop.owner) return undefined;
-    return prop;
-  }
-
-  #value(prop: EntityProperty, value: unknown): unknown {
-    // a to-one relation is given as the target's primary key
-    if (prop.kind === ReferenceKind.MANY_TO_ONE || prop.kind === ReferenceKind.ONE_TO_ONE) {
-      const targetPk = prop.targetMeta?.getPrimaryProps()[0];
-      if (!targetPk || (prop.targetMeta?.primaryKeys.length ?? 0) > 1) return new Invalid('composite foreign keys are not supported by the file loader');
-      return this.#value(targetPk, value);
-    }
-    if (prop.kind === ReferenceKind.EMBEDDED) return this.#fromText && typeof value === 'string' ? parseJson(value) : value;
-    const column = (prop.columnTypes?.[0] ?? '').toLowerCase();
-    const typeName = prop.customType?.constructor.name;
-    const runtime = prop.runtimeType as string | undefined;
-    if (typeName === 'JsonType' || column === 'json' || column === 'jsonb') {
-      // in NDJSON the value is already JSON; in CSV it is JSON text
-      return this.#fromText && typeof value === 'string' ? parseJson(value) : value;
-    }
-    if (typeName === 'ArrayType' || runtime?.endsWith('[]') || column.endsWith('[]')) {
-      if (typeof value !== 'string') return Array.isArray(value) ? value : new Invalid(`expected an array, got ${typeof value}`);
-      const text = value.trim();
-      const items = text.startsWith('[') ? parseJson(text) : text.startsWith('{') ? this.#platform.unmarshallArray(text) : new Invalid('expected a JSON array ["a","b"] or an array literal {a,b}');
-      if (items instanceof Invalid || !Array.isArray(items)) return items instanceof Invalid ? items : new Invalid('expected a JSON array');
-      return /^(number|int|integer|smallint|float|double|real)\[\]$/i.test(String(prop.type)) ? items.map(Number) : items;
-    }
-    if (typeof value !== 'string') return value; // NDJSON numbers, booleans, arrays ... as they are
-    switch (runtime) {
-      case 'number': {
-        const n = value.trim() === '' ? NaN : Number(value);
-        return Number.isNaN(n) ? new Invalid(`not a number: ${JSON.stringify(clip(value))}`) : n;
-      }
-      case 'bigint':
-        return /^\s*-?\d+\s*$/.test(value) ? BigInt(value.trim()) : new Invalid(`not an integer: ${JSON.stringify(clip(value))}`);
-      case 'boolean': {
-        const b = BOOLEANS.get(value.trim().toLowerCase());
-        return b ?? new Invalid(`not a boolean: ${JSON.stringify(clip(value))} (true/false, t/f, 1/0, yes/no)`);
-      }
-      case 'Date': {
-        const d = new Date(value);
-        return Number.isNaN(d.getTime()) ? new Invalid(`not a date: ${JSON.stringify(clip(value))}`) : d;
-      }
-      case 'Buffer':
-        return /^\\x([0-9a-f]{2})*$/i.test(value) ? Buffer.from(value.slice(2), 'hex') : new Invalid('binary values are written as \\x followed by hex digits');
-    }
-    if (/^(numeric|decimal)/.test(column) && !/^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(value)) return new Invalid(`not a number: ${JSON.stringify(clip(value))}`);
-    if (prop.enum && prop.items?.length && !prop.items.map(String).includes(value)) return new Invalid(`not one of ${prop.items.join(', ')}: ${JSON.stringify(clip(value))}`);
-    return value;
-  }
-}
-
-/** Why a value cannot be converted (a class, so it cannot be mistaken for a converted value). */
-class Invalid {
-  constructor(readonly reason: string) {}
-}
-
-const BOOLEANS = new Map([['true', true], ['t', true], ['1', true], ['yes', true], ['y', true], ['false', false], ['f', false], ['0', false], ['no', false], ['n', false]]);
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    return new Invalid(`not JSON: ${(e as Error).message}`);
-  }
-}
-
-function clip(text: string): string {
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
-}
-
-/** A value the row must give: not nullable, no default of any kind, not generated. */
-function isRequired(prop: EntityProperty): boolean {
-  if (prop.nullable || prop.persist === false || prop.version || prop.onCreate || prop.embedded) return false;
-  if (prop.default !== undefined || prop.defaultRaw !== undefined) return false;
-  if (prop.primary && (prop.autoincrement || prop.generated)) return false;
-  if (prop.generated) return false;
-  return prop.kind === ReferenceKind.SCALAR || prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && !!prop.owner);
 }
