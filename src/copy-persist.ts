@@ -53,7 +53,7 @@ export function copyPersist(
   // `parallel`: batches on several connections, each batch a call of this function (features/parallel)
   const parallel = copyParallelIfAsked(em, a, b, c);
   if (parallel) return parallel;
-  const entityClass = entityClassOf(a);
+  const entityClass = entityClassOf(em, a);
   if (entityClass) return run(em, entityClass, b as CopySource<object>, c ?? {});
   return run(em, undefined, a as CopySource<object>, (b as CopyPersistOptions | undefined) ?? {});
 }

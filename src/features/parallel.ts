@@ -106,7 +106,7 @@ export function copyParallel(
   b?: CopySource<object> | CopyParallelOptions,
   c?: CopyParallelOptions,
 ): Promise<CopyParallelResult> {
-  const entityClass = entityClassOf(a);
+  const entityClass = entityClassOf(em, a);
   if (entityClass) return runParallel(em, entityClass, b as CopySource<object>, c ?? {});
   return runParallel(em, undefined, a as CopySource<object>, (b as CopyParallelOptions | undefined) ?? {});
 }
@@ -121,7 +121,7 @@ export function copyParallelIfAsked(
   b?: CopySource<object> | CopyPersistOptions,
   c?: CopyPersistOptions,
 ): Promise<CopyParallelResult> | undefined {
-  const entityClass = entityClassOf(a);
+  const entityClass = entityClassOf(em, a);
   const options = (entityClass ? c : (b as CopyPersistOptions | undefined)) as CopyParallelOptions | undefined;
   if (options?.parallel === undefined) return undefined;
   return entityClass
