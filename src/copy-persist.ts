@@ -17,7 +17,6 @@ import { setDeferredReferences } from './features/deferred-references.js';
 import { readChunks, type CopySource } from './input/read-chunks.js';
 import type { CopyPersistOptions, CopyPersistResult } from './options.js';
 import { planFor, type EntityPlan } from './plan/entity-plan.js';
-import { insertPayload } from './plan/insert-payload.js';
 
 const DEFAULT_CHUNK_SIZE = 2000;
 
@@ -96,10 +95,8 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
           const entries = chunk.map((item, i) => items.read(item, position + i));
           await keys?.assign(entries, Array.isArray(source) ? source.length - position : undefined);
           for (const { encoder, entity } of entries) {
-            const data = insertPayload(em, encoder.plan, entity, position, graph?.deferred.get(entity));
-            const shape = encoder.shapeOf(data);
             // the staging table of an upsert has one more column: the row's input position
-            encoder.encode(data, shape, position, builder.writerFor(encoder, shape, position), upsert ? position : undefined);
+            encoder.writeEntity(entity, position, graph?.deferred.get(entity), builder, upsert ? position : undefined);
             if (options.manage) managed.push(entity);
             kept?.set(position, entity);
             position++;

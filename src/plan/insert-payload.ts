@@ -14,6 +14,12 @@ import type { EntityPlan } from './entity-plan.js';
  * may have no key yet.
  */
 export function insertPayload(em: SqlEntityManager, plan: EntityPlan, entity: AnyEntity, position: number, deferred?: readonly EntityProperty[]): Dictionary {
+  checkInsert(em, plan, entity, position, deferred);
+  return snapshotPayload(em, entity, deferred);
+}
+
+/** What flush does to a new entity before its snapshot: initializers, then the required, type and to-one key checks. */
+export function checkInsert(em: SqlEntityManager, plan: EntityPlan, entity: AnyEntity, position: number, deferred?: readonly EntityProperty[]): void {
   for (const prop of plan.initializerProps) applyInitializer(em, entity, prop);
   for (const prop of plan.requiredProps) {
     if (entity[prop.name] == null) {
@@ -32,6 +38,10 @@ export function insertPayload(em: SqlEntityManager, plan: EntityPlan, entity: An
       );
     }
   }
+}
+
+/** MikroORM's own snapshot of the entity, with the `deferred` relations set to NULL. */
+export function snapshotPayload(em: SqlEntityManager, entity: AnyEntity, deferred?: readonly EntityProperty[]): Dictionary {
   const data = em.getComparator().prepareEntity(entity);
   for (const prop of deferred ?? []) data[prop.name] = null;
   return data;
