@@ -17,6 +17,7 @@ import { setDeferredReferences } from './features/deferred-references.js';
 import { readChunks, type CopySource } from './input/read-chunks.js';
 import type { CopyPersistOptions, CopyPersistResult } from './options.js';
 import { planFor, type EntityPlan } from './plan/entity-plan.js';
+import { rowViewFactory } from './plan/row-view.js';
 
 const DEFAULT_CHUNK_SIZE = 2000;
 
@@ -57,7 +58,8 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
   const { signal, onProgress } = options;
   throwIfAborted(signal);
 
-  let items = new ItemReader(em, rowClass);
+  // plain rows may skip em.create unless entities are wanted afterwards (manage) or walked (cascade)
+  let items = new ItemReader(em, rowClass, !options.manage && !options.cascade);
   let graph: GraphOrder | undefined;
   if (options.cascade) {
     // the whole graph must be known to order it, so the input is read up front
@@ -160,10 +162,13 @@ class ItemReader {
   readonly #rowMeta: EntityMetadata | undefined;
   readonly #plans = new Map<EntityMetadata, EntityPlan>();
   readonly #encoders = new Map<EntityPlan, CsvRowEncoder>();
+  /** Makes views of plain rows (false: never; undefined: not asked yet). */
+  #views: ReturnType<typeof rowViewFactory> | false;
 
-  constructor(em: SqlEntityManager, rowClass: EntityClass<object> | undefined) {
+  constructor(em: SqlEntityManager, rowClass: EntityClass<object> | undefined, views = false) {
     this.#em = em;
     this.#rowMeta = rowClass ? this.#metaOf(rowClass, 0, rowClass.name) : undefined;
+    this.#views = views ? undefined : false;
   }
 
   read(item: unknown, position: number): { encoder: CsvRowEncoder; plan: EntityPlan; entity: AnyEntity } {
@@ -205,7 +210,8 @@ class ItemReader {
         throw new CopyPersistError('UNKNOWN_PROPERTY', 'the row has a key that is not a property of the entity', { entity: meta.className, property: key, position });
       }
     }
-    return this.#em.create(meta.class, row as never, { persist: false }) as AnyEntity;
+    if (this.#views === undefined) this.#views = rowViewFactory(this.#em, this.planOf(meta)) ?? false;
+    return (this.#views && this.#views(row)) || (this.#em.create(meta.class, row as never, { persist: false }) as AnyEntity);
   }
 }
 

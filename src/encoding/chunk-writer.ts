@@ -10,6 +10,10 @@ const COLON = 0x3a;
 const DIGIT_0 = 0x30;
 /** Up to this length a field is copied by hand; longer ones go to the UTF-8 encoder at once. */
 const SHORT_TEXT = 256;
+const BRACE_OPEN = 0x7b;
+const BRACE_CLOSE = 0x7d;
+/** Array elements MikroORM's `marshallArray` writes as JSON text (besides the empty one). */
+const ARRAY_SPECIAL = /["{},\\]/;
 
 /** `value` as `width` zero-padded decimal digits at `at`. */
 function digits(buffer: Buffer, at: number, value: number, width: number): void {
@@ -49,14 +53,55 @@ export class ChunkWriter {
 
   /** A quoted CSV field, inner quotes doubled: the empty string stays distinct from NULL. */
   quoted(text: string): void {
+    this.#reserve(2);
+    this.#buffer[this.#length++] = QUOTE;
+    this.#body(text);
+    this.#reserve(1);
+    this.#buffer[this.#length++] = QUOTE;
+  }
+
+  /**
+   * A PostgreSQL array literal in a quoted CSV field, element by element as the PostgreSQL
+   * platform's `marshallArray` writes it (column-types.ts checks that it does): an element that is
+   * empty or holds `"{},\` as JSON text, any other as is. Writes nothing and returns false when an
+   * element holds a NUL, which the generic path reports.
+   */
+  quotedArray(values: readonly unknown[], toDb: (value: unknown) => unknown): boolean {
+    const start = this.#length;
+    this.#reserve(2);
+    this.#buffer[this.#length++] = QUOTE;
+    this.#buffer[this.#length++] = BRACE_OPEN;
+    for (let i = 0; i < values.length; i++) {
+      const element = '' + (toDb(values[i]) as string);
+      if (element.indexOf('\0') !== -1) {
+        this.#length = start;
+        return false;
+      }
+      if (i > 0) this.comma();
+      this.#body(element === '' || ARRAY_SPECIAL.test(element) ? JSON.stringify(element) : element);
+    }
+    this.#reserve(2);
+    this.#buffer[this.#length++] = BRACE_CLOSE;
+    this.#buffer[this.#length++] = QUOTE;
+    return true;
+  }
+
+  /**
+   * The inside of a quoted field: quotes doubled. Short text is copied a character at a time
+   * while it is ASCII: cheaper than a call into the UTF-8 encoder per field; the first other
+   * character hands the rest to that encoder.
+   */
+  #body(text: string): void {
     const length = text.length;
-    // short text is copied a character at a time while it is ASCII: cheaper than a call into
-    // the UTF-8 encoder per field; the first other character hands the rest to that encoder
-    if (length > SHORT_TEXT) return this.#quotedLong(text);
-    this.#reserve(length * 3 + 2);
+    if (length > SHORT_TEXT) {
+      const escaped = text.indexOf('"') === -1 ? text : text.replaceAll('"', '""');
+      this.#reserve(escaped.length * 3);
+      this.#length += this.#buffer.write(escaped, this.#length, 'utf8');
+      return;
+    }
+    this.#reserve(length * 3);
     const buffer = this.#buffer;
     let at = this.#length;
-    buffer[at++] = QUOTE;
     for (let i = 0; i < length; i++) {
       const c = text.charCodeAt(i);
       if (c >= 0x80) {
@@ -67,17 +112,7 @@ export class ChunkWriter {
       buffer[at++] = c;
       if (c === QUOTE) buffer[at++] = QUOTE;
     }
-    buffer[at++] = QUOTE;
     this.#length = at;
-  }
-
-  #quotedLong(text: string): void {
-    const escaped = text.indexOf('"') === -1 ? text : text.replaceAll('"', '""');
-    this.#reserve(escaped.length * 3 + 2);
-    const buffer = this.#buffer;
-    buffer[this.#length++] = QUOTE;
-    this.#length += buffer.write(escaped, this.#length, 'utf8');
-    buffer[this.#length++] = QUOTE;
   }
 
   /** Text known to be ASCII (numbers, booleans, ISO dates), without a call into the UTF-8 encoder. */

@@ -2,7 +2,8 @@
 // holds after MikroORM's conversion (so the compiled encoder tests for it first), which checks that
 // value needs (integer columns, NUL escapes in json and array text) and how it is written. Anything
 // a family does not expect takes the generic path (`toPgText`), which knows every value's text.
-import type { EntityProperty, Platform } from '@mikro-orm/core';
+import { ArrayType, type EntityProperty, type Platform } from '@mikro-orm/core';
+import { ChunkWriter } from './chunk-writer.js';
 
 const INTEGER_COLUMN = /^(smallint|integer|int|bigint|int2|int4|int8|smallserial|serial|bigserial)\b/i;
 const FLOAT_COLUMN = /^(real|float4|float8|double precision|float)\b/i;
@@ -73,3 +74,25 @@ export function formatsDatesAsIso(platform: Platform): boolean {
 // (Date.UTC maps years 0-99 to 1900-1999, hence the literal: 0001-01-01T00:00:00.000Z)
 export const ISO_MIN_TIME = -62135596800000;
 export const ISO_MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/**
+ * Is the property an array MikroORM's own `ArrayType` converts, on a platform whose
+ * `marshallArray` writes what `ChunkWriter.quotedArray` writes? Asked of the platform with probe
+ * arrays, so an overridden `marshallArray` keeps its own text.
+ */
+export function writesArraysInPlace(prop: EntityProperty, platform: Platform): prop is EntityProperty & { customType: ArrayType } {
+  const type = prop.customType;
+  if (!(type instanceof ArrayType) || type.convertToDatabaseValue !== ArrayType.prototype.convertToDatabaseValue) return false;
+  const marshall = (platform as Platform & { marshallArray?(values: string[]): string }).marshallArray;
+  if (typeof marshall !== 'function') return false;
+  const probes: unknown[][] = [[], [''], ['a', 'b c', 'é', '日本'], ['"', '{', '}', ',', '\\', 'x\ny', ' ', 'NULL'], [null, 1, -0.5, true]];
+  try {
+    return probes.every(values => {
+      const out = new ChunkWriter(16);
+      out.quotedArray(values, v => v);
+      return out.take().toString('utf8') === `"${marshall.call(platform, values.map(v => '' + String(v))).replaceAll('"', '""')}"`;
+    });
+  } catch {
+    return false;
+  }
+}

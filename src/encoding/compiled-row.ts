@@ -10,7 +10,7 @@ import { ReferenceKind, Type, type AnyEntity, type EntityProperty, type Platform
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { isRawSql } from '../adapters/mikro-orm.js';
 import { checkInsert, snapshotPayload } from '../plan/insert-payload.js';
-import { ISO_MAX_TIME, ISO_MIN_TIME, columnFamilyOf, columnTraits, formatsDatesAsIso, type ExpectedValue } from './column-types.js';
+import { ISO_MAX_TIME, ISO_MIN_TIME, columnFamilyOf, columnTraits, formatsDatesAsIso, writesArraysInPlace, type ExpectedValue } from './column-types.js';
 import { NUMERIC_SHAPE_GROUPS, type CsvRowEncoder, type RowSink } from './csv-row.js';
 
 /** Writes one entity's row; see `CsvRowEncoder.writeEntity`. */
@@ -76,7 +76,13 @@ export function compileRowWriter(em: SqlEntityManager, encoder: CsvRowEncoder): 
     const c = `c${i}`;
     const read = `entity[${JSON.stringify(prop.name)}]`;
     const convert = converterOf(prop, platform);
-    if (convert) {
+    const array = writesArraysInPlace(prop, platform);
+    if (array) {
+      // an array is written element by element into the buffer, not marshalled into a string first
+      context.set(`convert${i}`, convert);
+      context.set(`toDb${i}`, prop.customType.toDbValue);
+      reads.push(`const v${i} = ${read}; const ${c} = v${i} === undefined || Array.isArray(v${i}) ? v${i} : convert${i}(v${i});`);
+    } else if (convert) {
       context.set(`convert${i}`, convert);
       reads.push(`const v${i} = ${read}; const ${c} = v${i} === undefined ? undefined : convert${i}(v${i});`);
     } else {
@@ -89,7 +95,8 @@ export function compileRowWriter(em: SqlEntityManager, encoder: CsvRowEncoder): 
     const order = [expected, ...BRANCH_ORDER.filter(e => e !== expected)];
     // flush binds a non-nullable property's `default` in place of null (`singleValue`)
     const nullBranch = !prop.nullable && prop.default != null ? `if (${c} === null) slow(${i}, ${c}, position, out);` : `if (${c} === null) {}`;
-    const branches = [BRANCHES[order[0]](c, i, fast), nullBranch, ...order.slice(1).map(e => BRANCHES[e](c, i, fast)), `slow(${i}, ${c}, position, out);`];
+    const arrayBranch = array ? [`if (Array.isArray(${c})) { if (!out.quotedArray(${c}, toDb${i})) slow(${i}, convert${i}(${c}), position, out); }`] : [];
+    const branches = [...arrayBranch, BRANCHES[order[0]](c, i, fast), nullBranch, ...order.slice(1).map(e => BRANCHES[e](c, i, fast)), `slow(${i}, ${c}, position, out);`];
     writes.push(`if (${c} !== undefined) { ${separator} ${branches.join(' else ')} }`);
   });
 

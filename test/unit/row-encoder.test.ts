@@ -10,6 +10,7 @@ import type { AnyEntity, EntityClass } from '@mikro-orm/core';
 import { ChunkWriter } from '../../src/encoding/chunk-writer.js';
 import { CsvRowEncoder, type RowShape } from '../../src/encoding/csv-row.js';
 import { planFor } from '../../src/plan/entity-plan.js';
+import { rowViewFactory } from '../../src/plan/row-view.js';
 import { insertPayload } from '../../src/plan/insert-payload.js';
 import { bigint64, double, float32, int32, jsonValue, numberArray, stringArray, trickyString, validDate } from '../support/fuzz-arbitraries.js';
 
@@ -37,10 +38,7 @@ const AddressSchema = new EntitySchema<Address>({
   embeddable: true,
   properties: { street: { type: 'string', nullable: true }, zip: { type: 'integer', nullable: true } },
 });
-const SampleSchema = new EntitySchema({
-  class: Sample,
-  properties: {
-    id: { type: 'integer', primary: true, autoincrement: false },
+const SCALARS = {
     text: { type: 'text', nullable: true },
     varchar: { type: 'string', length: 40, nullable: true },
     uuid: { type: 'uuid', nullable: true },
@@ -59,43 +57,62 @@ const SampleSchema = new EntitySchema({
     doc: { type: 'json', nullable: true },
     words: { type: 'string[]', nullable: true },
     numbers: { type: 'number[]', nullable: true },
+};
+const SampleSchema = new EntitySchema({
+  class: Sample,
+  properties: {
+    id: { type: 'integer', primary: true, autoincrement: false },
+    ...SCALARS,
     status: { type: 'string', default: 'new' },
     owner: { kind: 'm:1', entity: () => Owner, nullable: true },
     address: { kind: 'embedded', entity: () => Address, nullable: true },
   },
 } as never);
 
+/** Plain scalar columns only, a generated key: what plain rows may be written from without an entity. */
+class Plain {
+  [prop: string]: unknown;
+}
+const PlainSchema = new EntitySchema({
+  class: Plain,
+  properties: { id: { type: 'bigint', primary: true, autoincrement: true }, ...SCALARS },
+} as never);
+
 /** Values no column should accept, and the edges between: every one must take the same path out. */
 const odd = fc.constantFrom<unknown>(
-  undefined, null, NaN, Infinity, -Infinity, 1.5, -0, 2 ** 53, 1e21, '', 'a\0b', '{"a":"\\u0000"}', '\\u0000', 'x"y', new Date(NaN),
+  undefined, new Date(0), null, NaN, Infinity, -Infinity, 1.5, -0, 2 ** 53, 1e21, '', 'a\0b', '{"a":"\\u0000"}', '\\u0000', 'x"y', new Date(NaN),
   new Date(-62135596800001), new Date(253402300800000), true, false, 0n, [], ['a\0'], { a: 1 },
 );
 const mixed = <T>(typed: fc.Arbitrary<T>, others = odd) => fc.oneof({ weight: 5, arbitrary: typed as fc.Arbitrary<unknown> }, { weight: 1, arbitrary: others });
 const text = trickyString({ maxPieces: 6 });
-const values = {
-  text: mixed(text),
-  varchar: mixed(text),
-  uuid: mixed(fc.uuid()),
-  flag: mixed(fc.boolean()),
-  small: mixed(fc.integer({ min: -32768, max: 32767 })),
-  int: mixed(int32),
-  dbl: mixed(double),
-  real: mixed(float32),
-  big: mixed(bigint64),
-  bigText: mixed(bigint64.map(String)),
-  dec: mixed(fc.double({ min: -1e9, max: 1e9, noNaN: true }).map(n => n.toFixed(4))),
-  decNumber: mixed(double),
-  at: mixed(validDate),
-  atLocal: mixed(validDate),
-  day: mixed(fc.oneof(validDate, validDate.map(d => d.toISOString().slice(0, 10)))),
-  // (a bigint makes MikroORM's JSON conversion throw inside its snapshot, which logs the whole generated function)
-  doc: mixed(jsonValue, odd.filter(v => typeof v !== 'bigint')),
-  words: mixed(stringArray),
-  numbers: mixed(numberArray),
-  status: mixed(text),
+// (a bigint makes MikroORM's JSON conversion throw inside its snapshot, which logs the whole generated function)
+const jsonOdd = odd.filter(v => typeof v !== 'bigint');
+/** Values of each column's own type. */
+const typed: Record<string, fc.Arbitrary<unknown>> = {
+  text: text,
+  varchar: text,
+  uuid: fc.uuid(),
+  flag: fc.boolean(),
+  small: fc.integer({ min: -32768, max: 32767 }),
+  int: int32,
+  dbl: double,
+  real: float32,
+  big: bigint64,
+  bigText: bigint64.map(String),
+  dec: fc.double({ min: -1e9, max: 1e9, noNaN: true }).map(n => n.toFixed(4)),
+  decNumber: double,
+  at: validDate,
+  atLocal: validDate,
+  day: validDate.map(d => d.toISOString().slice(0, 10)),
+  doc: fc.oneof(jsonValue, fc.array(jsonValue, { maxLength: 3 }), fc.dictionary(text, jsonValue, { maxKeys: 3 })),
+  words: stringArray,
+  numbers: numberArray,
+  status: text,
   owner: fc.constantFrom<unknown>(undefined, null, 'owner', 'reference'),
   address: fc.oneof(fc.constant<unknown>(undefined), fc.constant<unknown>(null), fc.record({ street: fc.option(text), zip: fc.option(int32) })),
 };
+/** The same with odd values mixed in. */
+const values: Record<string, fc.Arbitrary<unknown>> = Object.fromEntries(Object.entries(typed).map(([key, arbitrary]) => [key, ['owner', 'address'].includes(key) ? arbitrary : mixed(arbitrary, key === 'doc' ? jsonOdd : odd)]));
 
 type Outcome = { shape: RowShape; bytes: string } | { error: string; code?: unknown };
 
@@ -107,7 +124,7 @@ describe('compiled row encoder', () => {
     // never connects: metadata, the platform and the comparator are all the encoder needs
     orm = await MikroORM.init({
       clientUrl: 'postgres://nobody@127.0.0.1:1/none',
-      entities: [OwnerSchema, AddressSchema, SampleSchema],
+      entities: [OwnerSchema, AddressSchema, SampleSchema, PlainSchema],
       connect: false,
       allowGlobalContext: true,
     } as Options);
@@ -169,6 +186,41 @@ describe('compiled row encoder', () => {
     );
     // the generator must reach both the written and the rejected paths
     assert.ok(errors > 100 && errors < rows - 1000, `${errors} of ${rows} rows rejected`);
+  });
+
+  test('a plain row written through its view gives the bytes of the entity em.create makes of it', () => {
+    const em = orm.em.fork();
+    const plan = planFor(em, orm.getMetadata().find(Plain)!, new Map());
+    const encoder = new CsvRowEncoder(em, plan);
+    const view = rowViewFactory(em, plan);
+    assert.ok(view, 'an entity of plain scalar columns has views');
+    const scalars = (from: Record<string, fc.Arbitrary<unknown>>) => fc.record(Object.fromEntries(Object.keys(SCALARS).map(key => [key, from[key]])), { requiredKeys: [] });
+    let viewed = 0;
+    let rows = 0;
+    fc.assert(
+      fc.property(fc.oneof(scalars(typed), scalars(values)), fc.oneof({ weight: 19, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 1e6 }) }), (row: Record<string, unknown>, id) => {
+        if (id !== undefined) row.id = id;
+        const write = (entity: AnyEntity) => (out: ChunkWriter) => {
+          let shape: RowShape = -1;
+          encoder.writeEntity(entity, 0, undefined, { writerFor: (_, s) => ((shape = s), out) });
+          return shape;
+        };
+        rows++;
+        const rowView = view(row);
+        if (!rowView) return;
+        viewed++;
+        assert.equal(id, undefined, 'a row with a primary key may match a managed entity: it must become one');
+        const entity = em.create(Plain as EntityClass<Plain>, row as never, { persist: false }) as AnyEntity;
+        assert.deepEqual(outcome(write(rowView)), outcome(write(entity)));
+      }),
+      { numRuns: 3000 },
+    );
+    assert.ok(viewed > rows / 20, `${viewed} of ${rows} rows viewed`);
+  });
+
+  test('rows of an entity with relations, embeddables or defaults get no views', () => {
+    const em = orm.em.fork();
+    assert.equal(rowViewFactory(em, planFor(em, orm.getMetadata().find(Sample)!, new Map())), undefined);
   });
 
   test('ChunkWriter.quoted doubles quotes and encodes non-ASCII text as Buffer.write does, at any length', () => {
