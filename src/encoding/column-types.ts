@@ -83,6 +83,7 @@ export const ISO_MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 export function writesArraysInPlace(prop: EntityProperty, platform: Platform): prop is EntityProperty & { customType: ArrayType } {
   const type = prop.customType;
   if (!(type instanceof ArrayType) || type.convertToDatabaseValue !== ArrayType.prototype.convertToDatabaseValue) return false;
+  if (typeof arrayElementConverter(type) !== 'function') return false;
   const marshall = (platform as Platform & { marshallArray?(values: string[]): string }).marshallArray;
   if (typeof marshall !== 'function') return false;
   const probes: unknown[][] = [[], [''], ['a', 'b c', 'é', '日本'], ['"', '{', '}', ',', '\\', 'x\ny', ' ', 'NULL'], [null, 1, -0.5, true]];
@@ -95,4 +96,9 @@ export function writesArraysInPlace(prop: EntityProperty, platform: Platform): p
   } catch {
     return false;
   }
+}
+
+/** `ArrayType`'s per-element conversion (a constructor argument MikroORM keeps private). */
+export function arrayElementConverter(type: ArrayType): (value: unknown) => unknown {
+  return (type as unknown as { toDbValue: (value: unknown) => unknown }).toDbValue;
 }

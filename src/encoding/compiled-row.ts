@@ -10,7 +10,7 @@ import { ReferenceKind, Type, type AnyEntity, type EntityProperty, type Platform
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { isRawSql } from '../adapters/mikro-orm.js';
 import { checkInsert, snapshotPayload } from '../plan/insert-payload.js';
-import { ISO_MAX_TIME, ISO_MIN_TIME, columnFamilyOf, columnTraits, formatsDatesAsIso, writesArraysInPlace, type ExpectedValue } from './column-types.js';
+import { ISO_MAX_TIME, ISO_MIN_TIME, arrayElementConverter, columnFamilyOf, columnTraits, formatsDatesAsIso, writesArraysInPlace, type ExpectedValue } from './column-types.js';
 import { NUMERIC_SHAPE_GROUPS, type CsvRowEncoder, type RowSink } from './csv-row.js';
 
 /** Writes one entity's row; see `CsvRowEncoder.writeEntity`. */
@@ -80,7 +80,7 @@ export function compileRowWriter(em: SqlEntityManager, encoder: CsvRowEncoder): 
     if (array) {
       // an array is written element by element into the buffer, not marshalled into a string first
       context.set(`convert${i}`, convert);
-      context.set(`toDb${i}`, prop.customType.toDbValue);
+      context.set(`toDb${i}`, arrayElementConverter(prop.customType));
       reads.push(`const v${i} = ${read}; const ${c} = v${i} === undefined || Array.isArray(v${i}) ? v${i} : convert${i}(v${i});`);
     } else if (convert) {
       context.set(`convert${i}`, convert);

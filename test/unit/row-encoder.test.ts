@@ -6,11 +6,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { BigIntType, DecimalType, EntitySchema, MikroORM, type Options } from '@mikro-orm/postgresql';
-import type { AnyEntity, EntityClass } from '@mikro-orm/core';
+import type { AnyEntity, EntityClass, EntityProperty } from '@mikro-orm/core';
 import { ChunkWriter } from '../../src/encoding/chunk-writer.js';
+import { formatsDatesAsIso, writesArraysInPlace } from '../../src/encoding/column-types.js';
 import { CsvRowEncoder, type RowShape } from '../../src/encoding/csv-row.js';
 import { planFor } from '../../src/plan/entity-plan.js';
 import { rowViewFactory } from '../../src/plan/row-view.js';
+import { MIKRO_ORM_VERSION } from '../support/orm.js';
 import { insertPayload } from '../../src/plan/insert-payload.js';
 import { bigint64, double, float32, int32, jsonValue, numberArray, stringArray, trickyString, validDate } from '../support/fuzz-arbitraries.js';
 
@@ -221,6 +223,16 @@ describe('compiled row encoder', () => {
   test('rows of an entity with relations, embeddables or defaults get no views', () => {
     const em = orm.em.fork();
     assert.equal(rowViewFactory(em, planFor(em, orm.getMetadata().find(Sample)!, new Map())), undefined);
+  });
+
+  test('the PostgreSQL platform takes the in-place paths: ISO dates, and arrays written element by element', () => {
+    const platform = orm.em.getPlatform();
+    const props = orm.getMetadata().find(Sample)!.properties as Record<string, EntityProperty>;
+    // MikroORM 7 writes dates in UTC by default (forceUtcTimezone); 6 in the process's time zone
+    if (MIKRO_ORM_VERSION >= 7) assert.equal(formatsDatesAsIso(platform), true);
+    assert.equal(writesArraysInPlace(props.words, platform), true);
+    assert.equal(writesArraysInPlace(props.numbers, platform), true);
+    assert.equal(writesArraysInPlace(props.doc, platform), false);
   });
 
   test('ChunkWriter.quoted doubles quotes and encodes non-ASCII text as Buffer.write does, at any length', () => {
