@@ -10,15 +10,13 @@ import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { isRawSql } from '../adapters/mikro-orm.js';
 import type { EntityPlan } from './entity-plan.js';
 
-/** Tests a value of one property: is it of the type em.create would store unchanged? */
-type NaturalTest = (value: unknown) => boolean;
-
-const NATURAL: Record<string, NaturalTest> = {
-  string: v => typeof v === 'string',
-  number: v => typeof v === 'number',
-  boolean: v => typeof v === 'boolean',
-  bigint: v => typeof v === 'bigint',
-  Date: v => v instanceof Date,
+/** Tests of `value` by runtime type: is it of the type em.create would store unchanged? */
+const NATURAL: Record<string, string> = {
+  string: "typeof value === 'string'",
+  number: "typeof value === 'number'",
+  boolean: "typeof value === 'boolean'",
+  bigint: "typeof value === 'bigint'",
+  Date: 'value instanceof Date',
 };
 
 /**
@@ -28,27 +26,36 @@ const NATURAL: Record<string, NaturalTest> = {
 export function rowViewFactory(em: SqlEntityManager, plan: EntityPlan): ((row: Record<string, unknown>) => AnyEntity | undefined) | undefined {
   const meta = plan.meta;
   if (!viewable(em, meta, plan)) return undefined;
-  const tests = new Map<string, NaturalTest>();
+  const lines: string[] = [];
+  const fields: string[] = [];
+  const covered = new Set<string>();
   for (const group of plan.groups) {
     const prop = group.prop;
+    const key = JSON.stringify(prop.name);
+    fields.push(`this[${key}] = undefined;`);
     if (prop.primary) continue;
     const test = naturalTest(prop);
     if (!test) return undefined;
-    tests.set(prop.name, test);
+    covered.add(prop.name);
+    lines.push(`  { const value = row[${key}]; if (value !== undefined) { if (value !== null && !(${test})) return undefined; view[${key}] = value; } }`);
   }
-  // `constructor` is how the caller finds the entity class of an item; the view has nothing else
-  const prototype = Object.create(null, { constructor: { value: meta.class } }) as object;
-  return row => {
-    const view = Object.create(prototype) as AnyEntity;
-    for (const key in row) {
-      const value = row[key];
-      if (value === undefined) continue;
-      const test = tests.get(key);
-      if (!test || (value !== null && !test(value))) return undefined;
-      view[key] = value;
-    }
-    return view;
-  };
+  // any other property of the entity (the primary key, relations, collections) needs em.create
+  const others = Object.keys(meta.properties).filter(name => !covered.has(name));
+  const code = [
+    'function View() {',
+    ...fields.map(line => `  ${line}`),
+    '}',
+    // `constructor` is how the caller finds the entity class of an item; the view has nothing else
+    'View.prototype = Object.create(null, { constructor: { value: entityClass } });',
+    'return function viewOf(row) {',
+    ...others.map(name => `  if (row[${JSON.stringify(name)}] !== undefined) return undefined;`),
+    '  const view = new View();',
+    ...lines,
+    '  return view;',
+    '};',
+  ].join('\n');
+  // every property is set in the constructor, in one order, so all views share one hidden class
+  return new Function('entityClass', code)(meta.class) as (row: Record<string, unknown>) => AnyEntity | undefined;
 }
 
 /** Can em.create of this entity be nothing more than copying scalar values? */
@@ -72,9 +79,9 @@ function plainScalar(prop: EntityProperty): boolean {
 }
 
 /** em.create stores a value of the property's runtime type as it is; json objects and arrays too. */
-function naturalTest(prop: EntityProperty): NaturalTest | undefined {
+function naturalTest(prop: EntityProperty): string | undefined {
   const typeName = prop.customType?.constructor.name;
-  if (typeName === 'JsonType') return v => typeof v === 'object';
-  if (prop.array || typeName === 'ArrayType') return v => Array.isArray(v);
+  if (typeName === 'JsonType') return "typeof value === 'object'";
+  if (prop.array || typeName === 'ArrayType') return 'Array.isArray(value)';
   return NATURAL[prop.runtimeType];
 }
