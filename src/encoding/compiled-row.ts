@@ -69,12 +69,15 @@ export function compileRowWriter(em: SqlEntityManager, encoder: CsvRowEncoder): 
     const separator = `if (first) first = false; else out.comma();`;
     if (group.kind !== 'single' || !hasFastPath(prop, meta.root.discriminatorColumn, comparable)) {
       needsSnapshot = true;
-      shapes.push(`if (data[${JSON.stringify(prop.name)}] !== undefined) shape += ${bit};`);
-      writes.push(`if (data[${JSON.stringify(prop.name)}] !== undefined) first = encoder.writeGroup(${i}, data, position, out, first);`);
+      shapes.push(`if (payload[${JSON.stringify(prop.name)}] !== undefined) shape += ${bit};`);
+      writes.push(`if (payload[${JSON.stringify(prop.name)}] !== undefined) first = encoder.writeGroup(${i}, payload, position, out, first);`);
       return;
     }
     const c = `c${i}`;
-    const read = `entity[${JSON.stringify(prop.name)}]`;
+    // MikroORM keeps a scalar assigned through its accessor in the helper's data object; reading it
+    // there skips the per-instance accessor, which every entity has its own of (so every read of
+    // `entity.prop` is megamorphic); anything else (never assigned, a class field) reads as usual
+    const read = `(data !== undefined && data[${JSON.stringify(prop.name)}] !== undefined ? data[${JSON.stringify(prop.name)}] : entity[${JSON.stringify(prop.name)}])`;
     const convert = converterOf(prop, platform);
     const array = writesArraysInPlace(prop, platform);
     if (array) {
@@ -103,7 +106,8 @@ export function compileRowWriter(em: SqlEntityManager, encoder: CsvRowEncoder): 
   const code = [
     'return function writeRow(entity, position, deferred, sink, ordinal) {',
     '  checkInsert(em, plan, entity, position, deferred);',
-    needsSnapshot ? '  const data = snapshotPayload(em, entity, deferred);' : '',
+    '  const data = entity.__helper?.__data;',
+    needsSnapshot ? '  const payload = snapshotPayload(em, entity, deferred);' : '',
     ...reads.map(line => `  ${line}`),
     '  let shape = 0;',
     ...shapes.map(line => `  ${line}`),
