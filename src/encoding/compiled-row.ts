@@ -8,7 +8,8 @@
 // goes to the generic per-value path (`CsvRowEncoder.writeValue`), so the text never differs.
 import { ReferenceKind, Type, type AnyEntity, type EntityProperty, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { isRawSql } from '../adapters/mikro-orm.js';
+import type { EntityPlan } from '../plan/entity-plan.js';
+import { isRawSql, scalarRuntimeTypes } from '../adapters/mikro-orm.js';
 import { checkInsert, snapshotPayload } from '../plan/insert-payload.js';
 import { ISO_MAX_TIME, ISO_MIN_TIME, arrayElementConverter, columnFamilyOf, columnTraits, formatsDatesAsIso, writesArraysInPlace, type ExpectedValue } from './column-types.js';
 import { NUMERIC_SHAPE_GROUPS, type CsvRowEncoder, type RowSink } from './csv-row.js';
@@ -59,6 +60,9 @@ export function compileRowWriter(em: SqlEntityManager, encoder: CsvRowEncoder): 
     ['slow', encoder.writeValue.bind(encoder)],
   ]);
   const reads: string[] = [];
+  const converts: string[] = [];
+  /** Raw value of each fast property, by name: the checks read these. */
+  const raws = new Map<string, string>();
   const shapes: string[] = [];
   const writes: string[] = [];
   let needsSnapshot = false;
@@ -80,16 +84,18 @@ export function compileRowWriter(em: SqlEntityManager, encoder: CsvRowEncoder): 
     const read = `(data !== undefined && data[${JSON.stringify(prop.name)}] !== undefined ? data[${JSON.stringify(prop.name)}] : entity[${JSON.stringify(prop.name)}])`;
     const convert = converterOf(prop, platform);
     const array = writesArraysInPlace(prop, platform);
+    reads.push(`const v${i} = ${read};`);
+    raws.set(prop.name, `v${i}`);
     if (array) {
       // an array is written element by element into the buffer, not marshalled into a string first
       context.set(`convert${i}`, convert);
       context.set(`toDb${i}`, arrayElementConverter(prop.customType));
-      reads.push(`const v${i} = ${read}; const ${c} = v${i} === undefined || Array.isArray(v${i}) ? v${i} : convert${i}(v${i});`);
+      converts.push(`const ${c} = v${i} === undefined || Array.isArray(v${i}) ? v${i} : convert${i}(v${i});`);
     } else if (convert) {
       context.set(`convert${i}`, convert);
-      reads.push(`const v${i} = ${read}; const ${c} = v${i} === undefined ? undefined : convert${i}(v${i});`);
+      converts.push(`const ${c} = v${i} === undefined ? undefined : convert${i}(v${i});`);
     } else {
-      reads.push(`const ${c} = ${read};`);
+      converts.push(`const ${c} = v${i};`);
     }
     shapes.push(`if (${c} !== undefined) shape += ${bit};`);
     const traits = columnTraits(prop.columnTypes?.[0]);
@@ -103,12 +109,18 @@ export function compileRowWriter(em: SqlEntityManager, encoder: CsvRowEncoder): 
     writes.push(`if (${c} !== undefined) { ${separator} ${branches.join(' else ')} }`);
   });
 
+  // flush's checks come first: before the reads where initializers may change values, else as a
+  // guard over the values read that, when it fails, lets `checkInsert` find and report the error
+  const guard = checkGuard(plan, raws);
+  context.set('objectType', Object.prototype.toString);
   const code = [
     'return function writeRow(entity, position, deferred, sink, ordinal) {',
-    '  checkInsert(em, plan, entity, position, deferred);',
+    guard === undefined ? '  checkInsert(em, plan, entity, position, deferred);' : '',
     '  const data = entity.__helper?.__data;',
-    needsSnapshot ? '  const payload = snapshotPayload(em, entity, deferred);' : '',
     ...reads.map(line => `  ${line}`),
+    guard === undefined ? '' : `  if (!(${guard})) checkInsert(em, plan, entity, position, deferred);`,
+    needsSnapshot ? '  const payload = snapshotPayload(em, entity, deferred);' : '',
+    ...converts.map(line => `  ${line}`),
     '  let shape = 0;',
     ...shapes.map(line => `  ${line}`),
     '  const out = sink.writerFor(encoder, shape, position);',
@@ -120,6 +132,31 @@ export function compileRowWriter(em: SqlEntityManager, encoder: CsvRowEncoder): 
   ].join('\n');
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiled once per entity plan, from metadata only
   return new Function(...context.keys(), code)(...context.values()) as RowWriter;
+}
+
+/**
+ * An expression over the raw values that holds only when `checkInsert` would pass, or undefined
+ * when `checkInsert` must run first (initializers, to-one relations, checks of other properties).
+ */
+function checkGuard(plan: EntityPlan, raws: ReadonlyMap<string, string>): string | undefined {
+  if (plan.initializerProps.length || plan.toOneProps.length) return undefined;
+  const terms: string[] = [];
+  for (const prop of plan.requiredProps) {
+    const v = raws.get(prop.name);
+    if (!v) return undefined;
+    terms.push(`${v} != null`);
+  }
+  for (const prop of plan.validatedProps) {
+    const v = raws.get(prop.name);
+    if (!v || prop.embedded) return undefined;
+    // MikroORM's `Utils.getObjectType`: typeof for primitives, else the object's toString tag
+    const type = prop.runtimeType;
+    if (prop.enum && prop.items) terms.push(`${v} == null`);
+    else if (['string', 'number', 'boolean', 'bigint'].includes(type)) terms.push(`(${v} == null || typeof ${v} === '${type}')`);
+    else if (type === 'Date') terms.push(`(${v} == null || (typeof ${v} === 'object' && objectType.call(${v}) === '[object Date]'))`);
+    else if (scalarRuntimeTypes.has(type)) terms.push(`${v} == null`);
+  }
+  return terms.length ? terms.join(' && ') : 'true';
 }
 
 /**
