@@ -18,7 +18,8 @@ import { entityClassOf, type EntityClassLike } from './input/entity-class.js';
 import { readChunks, type CopySource } from './input/read-chunks.js';
 import type { CopyPersistOptions, CopyPersistResult } from './options.js';
 import { planFor, type EntityPlan, type PlanCache } from './plan/entity-plan.js';
-import { applyInitializers, insertPayload } from './plan/insert-payload.js';
+import { applyInitializers } from './plan/insert-payload.js';
+import { rowViewFactory } from './plan/row-view.js';
 import { isIsolatedClass, needsNoOrdering, orderForWrite } from './plan/write-order.js';
 
 const DEFAULT_CHUNK_SIZE = 2000;
@@ -64,9 +65,11 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
   const { signal, onProgress } = options;
   throwIfAborted(signal);
 
-  const items = new ItemReader(em, rowClass);
   const cascade = options.cascade === true;
   const hooks = options.hooks === false ? undefined : new LifecycleHooks(em);
+  // plain rows may skip em.create (row-view.ts) unless entities are wanted afterwards (manage),
+  // walked (cascade) or handed to lifecycle hooks
+  const items = new ItemReader(em, rowClass, !options.manage && !cascade ? meta => !hooks?.has(meta) : undefined);
   // entities made with `em.create()` sit in their EntityManager's persist stack: unscheduled after the copy
   const scheduled = new ScheduledInserts(em);
   const written: AnyEntity[] | undefined = options.manage ? [] : undefined;
@@ -99,37 +102,26 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
           };
           for (const [entity, props] of order?.deferred ?? []) deferred.set(entity, props);
           for (const [owner, props] of order?.pivotCollections ?? []) pivotCollections.set(owner, props);
-          const placed = order?.sameTable.size ? new Map<AnyEntity, number>() : undefined;
+          builder.follow(order?.sameTable);
           for (let start = 0; start < entities.length; start += chunkSize) {
             throwIfAborted(signal);
             const entries = entities.slice(start, start + chunkSize).map((entity, i) => {
               const encoder = items.encoderOf(entity, positionOf(entity, start + i));
               return { entity, encoder, plan: encoder.plan };
             });
-            const initialized = hooks ? await runBeforeCreate(em, hooks, entries) : undefined;
+            if (hooks) await runBeforeCreate(em, hooks, entries);
             await keys?.assign(entries, Array.isArray(source) && !order ? source.length - batch.first - start : undefined);
             for (let i = 0; i < entries.length; i++) {
               const { entity, encoder } = entries[i];
               const position = positionOf(entity, start + i);
-              const data = insertPayload(em, encoder.plan, entity, position, deferred.get(entity), initialized?.has(entity));
-              const shape = encoder.shapeOf(data);
-              let earliest = 0;
-              for (const target of (placed && order!.sameTable.get(entity)) ?? []) {
-                const index = placed!.get(target);
-                if (index === undefined) continue;
-                const segment = builder.segmentAt(index);
-                earliest = Math.max(earliest, segment.encoder === encoder && segment.shape === shape ? index : index + 1);
-              }
-              const placement = builder.writerFor(encoder, shape, position, earliest);
-              placed?.set(entity, placement.index);
               // the staging table of an upsert has one more column: the row's input position
-              encoder.encode(data, shape, position, placement.writer, upsert ? position : undefined);
+              builder.row = entity;
+              encoder.writeEntity(entity, position, deferred.get(entity), builder, upsert ? position : undefined);
               written?.push(entity);
               scheduled.note(entity);
               kept?.set(position, entity);
             }
             encoded += entries.length;
-            placed?.clear();
             for (const segment of builder.take()) {
               await session.send(segment);
               throwIfAborted(signal);
@@ -221,19 +213,13 @@ function positionsOf(entities: readonly AnyEntity[], first: number): Map<AnyEnti
   return positions;
 }
 
-/**
- * Initializers, then `beforeCreate`, for the entities whose class has listeners (flush's order);
- * returns those entities, whose initializers have run.
- */
-async function runBeforeCreate(em: SqlEntityManager, hooks: LifecycleHooks, entries: readonly { entity: AnyEntity; encoder: CsvRowEncoder }[]): Promise<Set<AnyEntity> | undefined> {
-  let done: Set<AnyEntity> | undefined;
+/** Initializers, then `beforeCreate`, for the entities whose class has listeners (flush's order). */
+async function runBeforeCreate(em: SqlEntityManager, hooks: LifecycleHooks, entries: readonly { entity: AnyEntity; encoder: CsvRowEncoder }[]): Promise<void> {
   for (const { entity, encoder } of entries) {
     if (!hooks.has(encoder.plan.meta)) continue;
     applyInitializers(em, encoder.plan, entity);
     await hooks.beforeCreate(entity, encoder.plan.meta);
-    (done ??= new Set()).add(entity);
   }
-  return done;
 }
 
 /**
@@ -307,10 +293,15 @@ class ItemReader {
   readonly #encoders = new Map<EntityPlan, CsvRowEncoder>();
   /** Encoders of entities in the EntityManager's own schema, by class: the per-row fast lookup. */
   readonly #byClass = new Map<unknown, CsvRowEncoder>();
+  /** Makes views of plain rows (false: never; undefined: not asked yet). */
+  #views: ReturnType<typeof rowViewFactory> | false | undefined;
+  readonly #viewsAllowed: ((meta: EntityMetadata) => boolean) | undefined;
 
-  constructor(em: SqlEntityManager, rowClass: EntityClass<object> | undefined) {
+  /** `viewsAllowed`: whether plain rows of a class may be read as views instead of entities. */
+  constructor(em: SqlEntityManager, rowClass: EntityClass<object> | undefined, viewsAllowed?: (meta: EntityMetadata) => boolean) {
     this.#em = em;
     this.rowMeta = rowClass ? this.#metaOf(rowClass, 0, rowClass.name) : undefined;
+    this.#viewsAllowed = viewsAllowed;
   }
 
   /** The entity an input item stands for: itself, or one built from a plain row. */
@@ -358,7 +349,11 @@ class ItemReader {
         throw new CopyPersistError('UNKNOWN_PROPERTY', 'the row has a key that is not a property of the entity', { entity: meta.className, property: key, position });
       }
     }
-    return this.#em.create(meta.class, row as never, { persist: false }) as AnyEntity;
+    if (this.#views === undefined) {
+      // views have no schema of their own: they go where the EntityManager writes
+      this.#views = (this.#viewsAllowed?.(meta) && rowViewFactory(this.#em, planFor(this.#em, meta, this.#em.schema, this.#plans))) || false;
+    }
+    return (this.#views && this.#views(row)) || (this.#em.create(meta.class, row as never, { persist: false }) as AnyEntity);
   }
 }
 

@@ -7,7 +7,8 @@
 // earliest segment a row may join, and opens a new segment when the latest one of the row's kind
 // is too early.
 import { ChunkWriter } from '../encoding/chunk-writer.js';
-import type { CsvRowEncoder, RowShape } from '../encoding/csv-row.js';
+import type { AnyEntity } from '@mikro-orm/core';
+import type { CsvRowEncoder, RowShape, RowSink } from '../encoding/csv-row.js';
 
 export interface Segment {
   encoder: CsvRowEncoder;
@@ -27,19 +28,50 @@ export interface Placement {
 }
 
 /** Collects the encoded rows of one chunk into segments. */
-export class SegmentBuilder {
+export class SegmentBuilder implements RowSink {
   #segments: Segment[] = [];
   /** The latest segment of each encoder and shape in this chunk. */
   #latest = new Map<CsvRowEncoder, Map<RowShape, number>>();
   /** Writers outlive chunks, so a buffer grown to a chunk's size stays that size. */
   #spare = new Map<CsvRowEncoder, Map<RowShape, ChunkWriter[]>>();
 
+  /** Same-table rows each entity references (write-order.ts), for the batch being written. */
+  #refs: Map<AnyEntity, AnyEntity[]> | undefined;
+  /** The segment index of each entity of this chunk that other rows reference. */
+  #placed = new Map<AnyEntity, number>();
+  /** The entity whose row the next `writerFor` call is for. */
+  row: AnyEntity | undefined;
+
+  /** Follow these references when placing rows (undefined: rows reference no row of the chunk). */
+  follow(refs: Map<AnyEntity, AnyEntity[]> | undefined): void {
+    this.#refs = refs?.size ? refs : undefined;
+  }
+
   /**
-   * The writer the row at `position` is to be encoded into (call once per row). `earliest` is the
-   * first segment index the row may go into: past every other segment holding a row it
-   * references, and not before the segment of its own kind holding one.
+   * The writer the row of `row` at `position` is to be encoded into (the encoder calls it once per
+   * row, once it knows the row's shape): the latest segment of its encoder and shape, unless that
+   * comes before a segment holding a row it references.
    */
-  writerFor(encoder: CsvRowEncoder, shape: RowShape, position: number, earliest = 0): Placement {
+  writerFor(encoder: CsvRowEncoder, shape: RowShape, position: number): ChunkWriter {
+    if (!this.#refs) return this.place(encoder, shape, position, 0).writer;
+    let earliest = 0;
+    for (const target of this.#refs.get(this.row!) ?? []) {
+      const index = this.#placed.get(target);
+      if (index === undefined) continue;
+      const segment = this.#segments[index];
+      // the same COPY statement may hold both (foreign keys are checked at its end); another must come later
+      earliest = Math.max(earliest, segment.encoder === encoder && segment.shape === shape ? index : index + 1);
+    }
+    const placement = this.place(encoder, shape, position, earliest);
+    this.#placed.set(this.row!, placement.index);
+    return placement.writer;
+  }
+
+  /**
+   * Puts a row into the latest segment of its encoder and shape at or after `earliest`, opening a
+   * new segment when there is none.
+   */
+  place(encoder: CsvRowEncoder, shape: RowShape, position: number, earliest: number): Placement {
     let byShape = this.#latest.get(encoder);
     if (!byShape) this.#latest.set(encoder, (byShape = new Map()));
     let index = byShape.get(shape);
@@ -57,11 +89,6 @@ export class SegmentBuilder {
     return { writer: segment.writer, index };
   }
 
-  /** The segment at `index` in this chunk. */
-  segmentAt(index: number): Segment {
-    return this.#segments[index];
-  }
-
   #writerOf(encoder: CsvRowEncoder, shape: RowShape): ChunkWriter {
     let byShape = this.#spare.get(encoder);
     if (!byShape) this.#spare.set(encoder, (byShape = new Map()));
@@ -76,6 +103,7 @@ export class SegmentBuilder {
     const segments = this.#segments;
     this.#segments = [];
     this.#latest = new Map();
+    this.#placed = new Map();
     for (const segment of segments) {
       segment.bytes = segment.writer.take();
       this.#spare.get(segment.encoder)!.get(segment.shape)!.push(segment.writer);

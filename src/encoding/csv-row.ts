@@ -1,14 +1,26 @@
 // One payload → one line of COPY's CSV format. Text is always quoted, because in COPY's CSV an
 // unquoted empty field is NULL and a quoted one is the empty string; NULL is an empty field.
-import { Utils, type Dictionary, type Platform } from '@mikro-orm/core';
+import { Utils, type AnyEntity, type Dictionary, type EntityProperty, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { CopyPersistError } from '../errors.js';
 import type { ColumnGroup, EntityPlan } from '../plan/entity-plan.js';
 import type { ChunkWriter } from './chunk-writer.js';
+import { compileRowWriter, type RowWriter } from './compiled-row.js';
 import { ValueError, columnTraits, toPgText, type ColumnTraits } from './pg-text.js';
 
-/** Which column groups a row fills: a bitmask, or a string of `0`/`1` past 30 groups. */
+/**
+ * Which column groups a row fills: bit i set when group i is present, as a number up to
+ * {@link NUMERIC_SHAPE_GROUPS} groups (bits past 30 added as powers of two: exact in a double),
+ * else a string of `0`/`1`.
+ */
 export type RowShape = number | string;
+
+export const NUMERIC_SHAPE_GROUPS = 52;
+
+/** Where a row's writer comes from: the segment of its encoder and shape (`SegmentBuilder`). */
+export interface RowSink {
+  writerFor(encoder: CsvRowEncoder, shape: RowShape, position: number): ChunkWriter;
+}
 
 /** Encodes payloads of one entity class into CSV lines. */
 export class CsvRowEncoder {
@@ -16,9 +28,12 @@ export class CsvRowEncoder {
   readonly #platform: Platform;
   readonly #mapDataToFieldNames: (data: Dictionary, stringifyJsonArrays: boolean, properties?: Dictionary, convertCustomTypes?: boolean) => Dictionary;
   readonly #traits: ColumnTraits[][];
+  readonly #em: SqlEntityManager;
+  #compiled?: RowWriter;
 
   constructor(em: SqlEntityManager, plan: EntityPlan) {
     this.plan = plan;
+    this.#em = em;
     this.#platform = em.getPlatform();
     const driver = em.getDriver();
     this.#mapDataToFieldNames = driver.mapDataToFieldNames.bind(driver);
@@ -31,10 +46,10 @@ export class CsvRowEncoder {
    */
   shapeOf(data: Dictionary): RowShape {
     const groups = this.plan.groups;
-    if (groups.length <= 30) {
+    if (groups.length <= NUMERIC_SHAPE_GROUPS) {
       let mask = 0;
       for (let i = 0; i < groups.length; i++) {
-        if (data[groups[i].prop.name] !== undefined) mask |= 1 << i;
+        if (data[groups[i].prop.name] !== undefined) mask += 2 ** i;
       }
       return mask;
     }
@@ -56,30 +71,54 @@ export class CsvRowEncoder {
     const groups = this.plan.groups;
     let first = true;
     for (let i = 0; i < groups.length; i++) {
-      if (!isInShape(shape, i)) continue;
-      const group = groups[i];
-      try {
-        if (group.kind === 'single') {
-          if (!first) out.comma();
-          first = false;
-          this.#field(out, singleValue(group, data[group.prop.name]), this.#traits[i][0]);
-          continue;
-        }
-        const values = this.#columnValues(group, data[group.prop.name]);
-        for (let c = 0; c < values.length; c++) {
-          if (!first) out.comma();
-          first = false;
-          this.#field(out, values[c], this.#traits[i][c]);
-        }
-      } catch (e) {
-        throw this.#describe(e, group, position);
-      }
+      if (isInShape(shape, i)) first = this.writeGroup(i, data, position, out, first);
     }
     if (ordinal !== undefined) {
       out.comma();
       out.plain(String(ordinal));
     }
     out.newline();
+  }
+
+  /**
+   * Checks, snapshots and writes one entity into the writer of its shape, as `insertPayload`,
+   * `shapeOf` and `encode` together would, through a function compiled for this entity class.
+   * `deferred` relations are written as NULL; `ordinal`, when given, is one more column.
+   */
+  writeEntity(entity: AnyEntity, position: number, deferred: readonly EntityProperty[] | undefined, sink: RowSink, ordinal?: number): void {
+    this.#compiled ??= compileRowWriter(this.#em, this);
+    this.#compiled(entity, position, deferred, sink, ordinal);
+  }
+
+  /** Writes group `index` of the payload `data` (its separator first unless `first`); returns the next `first`. */
+  writeGroup(index: number, data: Dictionary, position: number, out: ChunkWriter, first: boolean): boolean {
+    const group = this.plan.groups[index];
+    try {
+      if (group.kind === 'single') {
+        if (!first) out.comma();
+        this.#field(out, singleValue(group, data[group.prop.name]), this.#traits[index][0]);
+        return false;
+      }
+      const values = this.#columnValues(group, data[group.prop.name]);
+      for (let c = 0; c < values.length; c++) {
+        if (!first) out.comma();
+        first = false;
+        this.#field(out, values[c], this.#traits[index][c]);
+      }
+      return first;
+    } catch (e) {
+      throw this.#describe(e, group, position);
+    }
+  }
+
+  /** Writes the snapshot value of a single-column group `index` (no separator): the path for any value a compiled fast path does not take. */
+  writeValue(index: number, value: unknown, position: number, out: ChunkWriter): void {
+    const group = this.plan.groups[index];
+    try {
+      this.#field(out, singleValue(group, value), this.#traits[index][0]);
+    } catch (e) {
+      throw this.#describe(e, group, position);
+    }
   }
 
   /** One field: NULL is empty; strings and JSON are quoted; numbers, booleans, dates and bytea need no quotes. */
@@ -132,7 +171,8 @@ function singleValue(group: ColumnGroup, raw: unknown): unknown {
 }
 
 function isInShape(shape: RowShape, index: number): boolean {
-  return typeof shape === 'number' ? (shape & (1 << index)) !== 0 : shape[index] === '1';
+  if (typeof shape === 'string') return shape[index] === '1';
+  return index < 30 ? (shape & (1 << index)) !== 0 : Math.floor(shape / 2 ** index) % 2 === 1;
 }
 
 /** A CSV field: NULL is empty, everything else is quoted with inner quotes doubled. */

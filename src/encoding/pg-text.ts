@@ -3,6 +3,7 @@
 // quoting, so COPY and flush hand PostgreSQL's input functions the same text.
 import { JsonProperty, Utils, type Platform } from '@mikro-orm/core';
 import { isRawSql } from '../adapters/mikro-orm.js';
+import type { ColumnTraits } from './column-types.js';
 
 /** Thrown for a value that has no exact text form; the caller adds entity, property and position. */
 export class ValueError extends Error {
@@ -11,22 +12,10 @@ export class ValueError extends Error {
   }
 }
 
-const INTEGER_COLUMN = /^(smallint|integer|int|bigint|int2|int4|int8|smallserial|serial|bigserial)\b/i;
 /** `\u0000` after an even number of backslashes: JSON's escape of NUL, not escaped text. */
 const NUL_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\u0000/;
 
-/** Column facts the conversion depends on, read once from the property. */
-export interface ColumnTraits {
-  integer: boolean;
-  jsonb: boolean;
-  /** A PostgreSQL array column (`text[]`, `int[]`, ...). */
-  array: boolean;
-}
-
-export function columnTraits(columnType: string | undefined): ColumnTraits {
-  const type = columnType ?? '';
-  return { integer: INTEGER_COLUMN.test(type), jsonb: /^jsonb\b/i.test(type), array: /\[\d*\]\s*$/.test(type) };
-}
+export { columnTraits, type ColumnTraits } from './column-types.js';
 
 /**
  * Returns the text form of `value`, or `null` for SQL NULL.

@@ -8,7 +8,7 @@
 // chunk, each later one twice the previous, up to MAX_BLOCK, and never more than the input has
 // rows left when that is known (arrays). An iterable input may leave unused values behind: a gap
 // in the sequence, as a rolled-back INSERT leaves one.
-import { helper, type AnyEntity, type EntityProperty, type Platform } from '@mikro-orm/core';
+import { Utils, helper, type AnyEntity, type EntityProperty, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { CopySession } from '../copy/copy-session.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
@@ -110,6 +110,7 @@ export function setGeneratedKey(platform: Platform, prop: EntityProperty, entity
   // `pg` returns int2/int4 as numbers and int8 as strings
   const raw: string | number = INT4_COLUMN.test(prop.columnTypes?.[0] ?? '') ? Number(text) : text;
   const value = prop.customType ? prop.customType.convertToJSValue(raw, platform) : raw;
-  if (replace) entity[prop.name] = value;
+  // a plain row's view (plan/row-view) has no helper; it only needs the value
+  if (replace || !Utils.isEntity(entity)) entity[prop.name] = value;
   else helper(entity).setPrimaryKey(value);
 }

@@ -13,8 +13,18 @@ import type { EntityPlan } from './entity-plan.js';
  * to-one properties written as NULL now and set later (cycles in a cascaded graph): their targets
  * may have no key yet.
  */
-export function insertPayload(em: SqlEntityManager, plan: EntityPlan, entity: AnyEntity, position: number, deferred?: readonly EntityProperty[], initialized = false): Dictionary {
-  if (!initialized) applyInitializers(em, plan, entity);
+export function insertPayload(em: SqlEntityManager, plan: EntityPlan, entity: AnyEntity, position: number, deferred?: readonly EntityProperty[]): Dictionary {
+  checkInsert(em, plan, entity, position, deferred);
+  return snapshotPayload(em, entity, deferred);
+}
+
+/**
+ * What flush does to a new entity before its snapshot: initializers, then the required, type and
+ * to-one key checks. Initializers are idempotent (they fill only what is unset), so running them
+ * again after `beforeCreate` hooks ran them first changes nothing.
+ */
+export function checkInsert(em: SqlEntityManager, plan: EntityPlan, entity: AnyEntity, position: number, deferred?: readonly EntityProperty[]): void {
+  applyInitializers(em, plan, entity);
   for (const prop of plan.requiredProps) {
     if (entity[prop.name] == null) {
       throw new CopyPersistError('REQUIRED_VALUE', 'a required property is null or undefined', { entity: plan.entityName, property: prop.name, position });
@@ -32,6 +42,10 @@ export function insertPayload(em: SqlEntityManager, plan: EntityPlan, entity: An
       );
     }
   }
+}
+
+/** MikroORM's own snapshot of the entity, with the `deferred` relations set to NULL. */
+export function snapshotPayload(em: SqlEntityManager, entity: AnyEntity, deferred?: readonly EntityProperty[]): Dictionary {
   const data = em.getComparator().prepareEntity(entity);
   for (const prop of deferred ?? []) data[prop.name] = null;
   return data;
