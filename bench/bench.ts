@@ -440,6 +440,9 @@ async function main(): Promise<void> {
     }
     save(true);
     console.log(`\nwrote ${relative(process.cwd(), args.out) || args.out}`);
+    // the chart (bench/chart.ts) of the committed results files, this run's included
+    const chart = spawnSync(process.execPath, [join(root, 'build', 'bench', 'chart.js')], { stdio: 'inherit' });
+    if (chart.status !== 0) console.log('the chart was not redrawn (see above); npm run bench:chart retries');
   } finally {
     await orm?.close(true);
     await pg.stop();
