@@ -114,8 +114,8 @@ async function run(em: SqlEntityManager, rowClass: EntityClass<object> | undefin
             for (let i = 0; i < entries.length; i++) {
               const { entity, encoder } = entries[i];
               const position = positionOf(entity, start + i);
-              // the staging table of an upsert has one more column: the row's input position
               builder.row = entity;
+              // the staging table of an upsert has one more column: the row's input position
               encoder.writeEntity(entity, position, deferred.get(entity), builder, upsert ? position : undefined);
               written?.push(entity);
               scheduled.note(entity);
@@ -186,19 +186,20 @@ async function* batchesOf(
   em: SqlEntityManager,
   source: CopySource<object>,
   rowClass: EntityClass<object> | undefined,
-  items: ItemReader,
+  reader: ItemReader,
   chunkSize: number,
   cascade: boolean,
 ): AsyncGenerator<Batch> {
-  const isolated = (entities: AnyEntity[]) => !cascade && (rowClass ? isIsolatedClass(items.rowMeta!) : needsNoOrdering(em, entities));
-  if (Array.isArray(source) && (cascade || !(rowClass ? isIsolatedClass(items.rowMeta!) : needsNoOrdering(em, source as AnyEntity[])))) {
-    const entities = source.map((item, i) => items.toEntity(item, i));
+  // rows that cannot depend on each other are written as they come, without ordering
+  const isolated = (items: readonly object[]) => !cascade && (rowClass ? isIsolatedClass(reader.rowMeta!) : needsNoOrdering(em, items as AnyEntity[]));
+  if (Array.isArray(source) && !isolated(source)) {
+    const entities = source.map((item, i) => reader.toEntity(item, i));
     yield { entities, first: 0, ordered: true, positions: positionsOf(entities, 0) };
     return;
   }
   let first = 0;
   for await (const chunk of readChunks(source, chunkSize)) {
-    const entities = chunk.map((item, i) => items.toEntity(item, first + i));
+    const entities = chunk.map((item, i) => reader.toEntity(item, first + i));
     const ordered = !isolated(entities);
     yield { entities, first, ordered, positions: ordered ? positionsOf(entities, first) : undefined };
     first += chunk.length;

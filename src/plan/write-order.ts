@@ -140,7 +140,9 @@ export function needsNoOrdering(em: SqlEntityManager, items: readonly AnyEntity[
   if (items.length === 0) return true;
   const cls = items[0].constructor;
   for (let i = 1; i < items.length; i++) if (items[i].constructor !== cls) return false;
-  return isIsolatedClass(metadataOf(em, items[0]));
+  // an unknown class is ordered, where reading the items reports it
+  const meta = em.getMetadata().find(cls as never) as EntityMetadata | undefined;
+  return !!meta && !meta.embeddable && isIsolatedClass(meta);
 }
 
 /** No relation through which rows of one call could depend on each other or carry other rows. */

@@ -83,6 +83,11 @@ describe('bad input and database errors: a clear error, nothing written, a healt
     await assert.rejects(em.copyPersist([...authors(em, 2), { name: 'plain' }]), copyError('UNREGISTERED_ENTITY', 'Object', undefined, 2));
   });
 
+  it('plain objects only, without an entity class', async () => {
+    const em = fork();
+    await assert.rejects(em.copyPersist([{ name: 'plain' }, { name: 'plain too' }]), copyError('UNREGISTERED_ENTITY', 'Object', undefined, 0));
+  });
+
   it('an instance of a class the ORM does not know', async () => {
     class Stranger {
       name = 'x';
