@@ -20,6 +20,8 @@ try {
   }
   symlinkSync(join(v6, '@mikro-orm'), join(dir, 'node_modules/@mikro-orm'));
   symlinkSync(join(v6, 'knex'), join(dir, 'node_modules/knex'));
+  // an ES module package, as this one is
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
   writeFileSync(
     join(dir, 'tsconfig.json'),
     JSON.stringify({ extends: join(root, 'tsconfig.json'), compilerOptions: { noEmit: true, rootDir: '.' }, include: ['src', 'test/types'] }),

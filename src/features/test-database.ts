@@ -120,7 +120,8 @@ function connectionTo(config: TestDatabaseConfig, dbName: string): TestDatabaseC
 async function withMaintenanceClient<T>(config: TestDatabaseConfig, maintenanceDb = 'postgres', fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const target = connectionTo(config, maintenanceDb);
   const client = new pg.Client(
-    target.clientUrl ? { connectionString: target.clientUrl } : { host: config.host, port: config.port, user: config.user, password: config.password, database: maintenanceDb },
+    // MikroORM's password may be a callback, which `pg` accepts too (its types and MikroORM 6's differ)
+    (target.clientUrl ? { connectionString: target.clientUrl } : { host: config.host, port: config.port, user: config.user, password: config.password, database: maintenanceDb }) as pg.ClientConfig,
   );
   await client.connect();
   try {

@@ -60,8 +60,9 @@ export function rowViewFactory(em: SqlEntityManager, plan: EntityPlan): ((row: R
 
 /** Can em.create of this entity be nothing more than copying scalar values? */
 function viewable(em: SqlEntityManager, meta: EntityMetadata, plan: EntityPlan): boolean {
-  const config = em.config;
-  if (config.get('initNullableProperties') || config.get('forceUndefined') || config.get('forceEntityConstructor')) return false;
+  // read by name: `initNullableProperties` is a MikroORM 7 option that 6's types do not know
+  const option = (name: string) => (em.config as unknown as { get(key: string): unknown }).get(name);
+  if (option('initNullableProperties') || option('forceUndefined') || option('forceEntityConstructor')) return false;
   if (meta.constructorParams?.length || meta.root.discriminatorColumn || meta.virtual || plan.initializerProps.length) return false;
   if (meta.props.some(p => p.onCreate || (p.default != null && !isRawSql(p.default)))) return false;
   if (!plan.groups.every(g => g.kind === 'single' && g.prop.kind === ReferenceKind.SCALAR && plainScalar(g.prop))) return false;
