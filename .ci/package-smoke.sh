@@ -49,9 +49,16 @@ for version in 7.2.5 6.6.16; do
 
   echo "== MikroORM $version, Node $(node --version): ES module and CommonJS apps"
   dir="$work/smoke-v$major"
+  # on MikroORM 7 the CLI finds the config through @mikro-orm/cli (newest 7.x: 7.2.1, which pins its
+  # core exactly: the override makes it share the app's, as the README's install notes say)
+  cli=""; overrides=""
+  if [ "$major" = 7 ]; then
+    cli=", \"@mikro-orm/cli\": \"7.2.1\""
+    overrides=", \"overrides\": { \"@mikro-orm/cli\": { \"@mikro-orm/core\": \"\$@mikro-orm/core\" } }"
+  fi
   app "$dir" "{ \"private\": true, \"dependencies\": {
     \"mikro-orm-pg-copy\": \"file:$tarball\",
-    \"@mikro-orm/core\": \"$version\", \"@mikro-orm/postgresql\": \"$version\", \"pg\": \"8.23.1\" } }"
+    \"@mikro-orm/core\": \"$version\", \"@mikro-orm/postgresql\": \"$version\", \"pg\": \"8.23.1\"$cli }$overrides }"
   cp "$repo"/examples/smoke/* "$dir/"
   (cd "$dir" && node esm.mjs && node cjs.cjs)
 

@@ -3,7 +3,7 @@
 // with the project's MikroORM config loaded by MikroORM itself.
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { MikroORM, type Options, type SqlEntityManager } from '@mikro-orm/postgresql';
+import { MikroORM, PostgreSqlDriver, type Options, type SqlEntityManager } from '@mikro-orm/postgresql';
 import { loadFile, LoadFileError, type LoadFileOptions, type LoadFileResult } from '../features/load-file.js';
 import { CopyPersistError } from '../errors.js';
 import { ConfigLoaderMissing, loadMikroOrmConfig } from './config.js';
@@ -158,7 +158,9 @@ let parallelLoad = false;
 
 /** The ORM on the config's database: never creates it (a typo in its name is an error, not a new database). */
 async function openOrm(configPath: string | undefined, context: string | undefined, schema: string | undefined): Promise<MikroORM> {
-  const overrides: Partial<Options> = { ensureDatabase: false, allowGlobalContext: true };
+  // the loader is for PostgreSQL only: a config without a driver (a plain object, as the README's
+  // and the smoke apps' are) gets PostgreSQL's, as `MikroORM.init` from @mikro-orm/postgresql does
+  const overrides: Partial<Options> = { driver: PostgreSqlDriver, ensureDatabase: false, allowGlobalContext: true };
   if (schema) overrides.schema = schema;
   let config: Options;
   try {
