@@ -7,6 +7,7 @@ import { ChunkWriter } from './chunk-writer.js';
 
 const INTEGER_COLUMN = /^(smallint|integer|int|bigint|int2|int4|int8|smallserial|serial|bigserial)\b/i;
 const FLOAT_COLUMN = /^(real|float4|float8|double precision|float)\b/i;
+const NUMERIC_COLUMN = /^(numeric|decimal)\b/i;
 const BOOLEAN_COLUMN = /^(boolean|bool)\b/i;
 const TIMESTAMP_COLUMN = /^(timestamptz|timestamp|date|time)\b/i;
 const JSONB_COLUMN = /^jsonb\b/i;
@@ -21,6 +22,8 @@ export interface ColumnTraits {
   jsonb: boolean;
   /** A PostgreSQL array column (`text[]`, `int[]`, ...). */
   array: boolean;
+  /** A float or numeric column, which stores `NaN` and `±Infinity` (flush cannot write them). */
+  nonFinite: boolean;
 }
 
 /** One column type family. */
@@ -45,7 +48,13 @@ export const COLUMN_FAMILIES: readonly ColumnFamily[] = [
 
 export function columnTraits(columnType: string | undefined): ColumnTraits {
   const type = columnType ?? '';
-  return { integer: INTEGER_COLUMN.test(type), jsonb: JSONB_COLUMN.test(type), array: ARRAY_COLUMN.test(type) };
+  const scalar = !ARRAY_COLUMN.test(type);
+  return {
+    integer: INTEGER_COLUMN.test(type),
+    jsonb: JSONB_COLUMN.test(type),
+    array: !scalar,
+    nonFinite: scalar && (FLOAT_COLUMN.test(type) || NUMERIC_COLUMN.test(type)),
+  };
 }
 
 /** The family of a property's (first) column. */

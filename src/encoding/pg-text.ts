@@ -37,7 +37,12 @@ export function toPgText(value: unknown, platform: Platform, traits: ColumnTrait
       }
       return value;
     case 'number':
-      if (!Number.isFinite(value)) throw new ValueError('INVALID_VALUE', `${value} has no SQL literal; flush cannot write it either`);
+      if (!Number.isFinite(value)) {
+        // flush inlines them as literals PostgreSQL refuses; a float or numeric column stores them,
+        // so write what the entity holds (numeric with a declared precision refuses ±Infinity itself)
+        if (traits.nonFinite) return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+        throw new ValueError('INVALID_VALUE', `${value} has no ${traits.integer ? 'integer' : 'SQL'} value; flush cannot write it either`);
+      }
       // flush sends `1.5` as a numeric literal that PostgreSQL rounds into an integer column; COPY
       // would reject the text, so refuse rather than differ
       if (traits.integer && !Number.isInteger(value)) throw new ValueError('INVALID_VALUE', `${value} is not an integer, but the column is`);

@@ -56,6 +56,12 @@ export class FuzzPair {
     await copyPersist(em, structuredClone(rows).map(row => em.create(cls, row as never, { persist: false })), options);
   }
 
+  /** The row copyPersist wrote, read back as an entity through MikroORM. */
+  async findCopied(entity: FuzzEntityName, id: number): Promise<object | null> {
+    const em = this.copyOrm.em.fork();
+    return em.findOne(this.copyClasses[entity] as new () => object, { id } as never);
+  }
+
   async count(side: 'flush' | 'copy', entity: FuzzEntityName): Promise<number> {
     const [{ n }] = await this.flushOrm.em.getConnection().execute<{ n: number }[]>(`select count(*)::int as n from ${this.table(side, entity)}`);
     return Number(n);
