@@ -136,7 +136,7 @@ describe('bad input and database errors: a clear error, nothing written, a healt
     await assert.rejects(em.copyPersist([...list, book]), copyError('INVALID_VALUE', 'Book', 'pages', 2));
   });
 
-  it('NaN and Infinity', async () => {
+  it('NaN in an integer column', async () => {
     const em = fork();
     const list = authors(em, 1);
     const book = em.create(Book, { title: 't', author: list[0], pages: Number.NaN }, { persist: false });
