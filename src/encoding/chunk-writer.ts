@@ -13,7 +13,9 @@ const SHORT_TEXT = 256;
 const BRACE_OPEN = 0x7b;
 const BRACE_CLOSE = 0x7d;
 /** Array elements MikroORM's `marshallArray` writes as JSON text (besides the empty one). */
-const ARRAY_SPECIAL = /["{},\\]/;
+/** Characters an element of a quoted array literal escapes with a backslash. */
+const ARRAY_ESCAPE = /["\\]/;
+const ARRAY_ESCAPES = /["\\]/g;
 
 /** `value` as `width` zero-padded decimal digits at `at`. */
 function digits(buffer: Buffer, at: number, value: number, width: number): void {
@@ -61,10 +63,11 @@ export class ChunkWriter {
   }
 
   /**
-   * A PostgreSQL array literal in a quoted CSV field, element by element as the PostgreSQL
-   * platform's `marshallArray` writes it (column-types.ts checks that it does): an element that is
-   * empty or holds `"{},\` as JSON text, any other as is. Writes nothing and returns false when an
-   * element holds a NUL, which the generic path reports.
+   * A PostgreSQL array literal in a quoted CSV field, element by element: every element quoted,
+   * `\` and `"` escaped, a null element NULL. So the array holds what the entity holds — `'NULL'`,
+   * spaces around an element, control characters — where MikroORM's `marshallArray` (flush)
+   * leaves `NULL` and spaces unquoted, for PostgreSQL to read as NULL and to trim. Writes nothing
+   * and returns false when an element holds a NUL, which the generic path reports.
    */
   quotedArray(values: readonly unknown[], toDb: (value: unknown) => unknown): boolean {
     const start = this.#length;
@@ -72,13 +75,18 @@ export class ChunkWriter {
     this.#buffer[this.#length++] = QUOTE;
     this.#buffer[this.#length++] = BRACE_OPEN;
     for (let i = 0; i < values.length; i++) {
-      const element = '' + (toDb(values[i]) as string);
+      if (i > 0) this.comma();
+      const converted = toDb(values[i]);
+      if (converted == null) {
+        this.ascii('NULL');
+        continue;
+      }
+      const element = '' + (converted as string);
       if (element.indexOf('\0') !== -1) {
         this.#length = start;
         return false;
       }
-      if (i > 0) this.comma();
-      this.#body(element === '' || ARRAY_SPECIAL.test(element) ? JSON.stringify(element) : element);
+      this.#body(`"${ARRAY_ESCAPE.test(element) ? element.replace(ARRAY_ESCAPES, '\\$&') : element}"`);
     }
     this.#reserve(2);
     this.#buffer[this.#length++] = BRACE_CLOSE;

@@ -3,7 +3,6 @@
 // value needs (integer columns, NUL escapes in json and array text) and how it is written. Anything
 // a family does not expect takes the generic path (`toPgText`), which knows every value's text.
 import { ArrayType, type EntityProperty, type Platform } from '@mikro-orm/core';
-import { ChunkWriter } from './chunk-writer.js';
 
 const INTEGER_COLUMN = /^(smallint|integer|int|bigint|int2|int4|int8|smallserial|serial|bigserial)\b/i;
 const FLOAT_COLUMN = /^(real|float4|float8|double precision|float)\b/i;
@@ -85,26 +84,15 @@ export const ISO_MIN_TIME = -62135596800000;
 export const ISO_MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /**
- * Is the property an array MikroORM's own `ArrayType` converts, on a platform whose
- * `marshallArray` writes what `ChunkWriter.quotedArray` writes? Asked of the platform with probe
- * arrays, so an overridden `marshallArray` keeps its own text.
+ * Is the property an array of MikroORM's own `ArrayType` (`string[]`, `number[]`, enum arrays),
+ * which the encoder writes element by element from the entity's array (`ChunkWriter.quotedArray`)
+ * instead of through the platform's `marshallArray`? A subclass that converts differently keeps
+ * MikroORM's own text.
  */
-export function writesArraysInPlace(prop: EntityProperty, platform: Platform): prop is EntityProperty & { customType: ArrayType } {
+export function writesArraysInPlace(prop: EntityProperty): prop is EntityProperty & { customType: ArrayType } {
   const type = prop.customType;
   if (!(type instanceof ArrayType) || type.convertToDatabaseValue !== ArrayType.prototype.convertToDatabaseValue) return false;
-  if (typeof arrayElementConverter(type) !== 'function') return false;
-  const marshall = (platform as Platform & { marshallArray?(values: string[]): string }).marshallArray;
-  if (typeof marshall !== 'function') return false;
-  const probes: unknown[][] = [[], [''], ['a', 'b c', 'é', '日本'], ['"', '{', '}', ',', '\\', 'x\ny', ' ', 'NULL'], [null, 1, -0.5, true]];
-  try {
-    return probes.every(values => {
-      const out = new ChunkWriter(16);
-      out.quotedArray(values, v => v);
-      return out.take().toString('utf8') === `"${marshall.call(platform, values.map(v => '' + String(v))).replaceAll('"', '""')}"`;
-    });
-  } catch {
-    return false;
-  }
+  return typeof arrayElementConverter(type) === 'function';
 }
 
 /** `ArrayType`'s per-element conversion (a constructor argument MikroORM keeps private). */

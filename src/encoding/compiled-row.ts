@@ -83,7 +83,7 @@ export function compileRowWriter(em: SqlEntityManager, encoder: CsvRowEncoder): 
     // `entity.prop` is megamorphic); anything else (never assigned, a class field) reads as usual
     const read = `(data !== undefined && data[${JSON.stringify(prop.name)}] !== undefined ? data[${JSON.stringify(prop.name)}] : entity[${JSON.stringify(prop.name)}])`;
     const convert = converterOf(prop, platform);
-    const array = writesArraysInPlace(prop, platform);
+    const array = writesArraysInPlace(prop);
     reads.push(`const v${i} = ${read};`);
     raws.set(prop.name, `v${i}`);
     if (array) {

@@ -250,18 +250,45 @@ describe('fuzz: copyPersist writes what persist + flush writes, for generated va
 
   // ---------------------------------------------------------------------------- arrays
 
-  it('arrays: empty, null elements, quotes, commas, braces, backslashes, NULL and spaces inside elements', async t => {
-    await differential(t, 'FuzzArray', fc.record({ stringArray: fc.option(stringArray, { nil: undefined }), numberArray: fc.option(numberArray, { nil: undefined }) }), 50);
+  it('arrays: number arrays with empty arrays and null elements, as flush writes them', async t => {
+    await differential(t, 'FuzzArray', fc.record({ numberArray: fc.option(numberArray, { nil: undefined }) }), 30);
   });
 
-  it('arrays: a whitespace-only element fails flush (MikroORM leaves it unquoted) and copyPersist alike', async t => {
+  // Where flush loses data (README: where the result differs): MikroORM's marshallArray leaves
+  // 'NULL' and elements with spaces unquoted, so PostgreSQL stores NULL or trims them, and an
+  // element of spaces only fails. copyPersist writes each element as the entity holds it.
+  it('arrays: string elements are stored as the entity holds them (quotes, braces, backslashes, NULL, spaces, control characters), read back by em.find', async t => {
+    const element = fc.oneof(
+      fc.constantFrom<string | null>(null, '', 'NULL', 'null', ' ', ' a ', '\t', '\n', '\r\n', '  \t ', '"', '\\', '{', '}', ',', '\\N', 'a"b\\c'),
+      nullableText({ maxPieces: 4 }),
+    );
+    let runs = 0;
+    await check(
+      fc.asyncProperty(fc.array(fc.option(fc.array(element, { maxLength: 6 }), { nil: null }), { minLength: 1, maxLength: 20 }), async arrays => {
+        runs++;
+        const rows = withIds(arrays.map(stringArray => ({ stringArray })));
+        await pair.truncate('FuzzArray');
+        await pair.copy('FuzzArray', rows);
+        for (const row of rows) {
+          const loaded = (await pair.findCopied('FuzzArray', row.id)) as { stringArray: unknown };
+          // text travels as UTF-8, where a lone surrogate becomes U+FFFD (for flush too)
+          const expected = row.stringArray?.map(e => (e === null ? e : Buffer.from(e, 'utf8').toString('utf8'))) ?? null;
+          assert.deepEqual(loaded.stringArray, expected, `row ${row.id}`);
+        }
+      }),
+      20,
+    );
+    t.diagnostic(`${runs} runs`);
+  });
+
+  it('arrays: a whitespace-only element fails flush (MikroORM leaves it unquoted); copyPersist stores it', async t => {
     const elements = [' ', '\n', '\r\n', '\t', '  \t '];
     for (const element of elements) {
       const rows = withIds([{ stringArray: ['a'] }, { stringArray: ['x', element] }]);
       await pair.truncate('FuzzArray');
       await assert.rejects(pair.flush('FuzzArray', rows), `flush should fail on ${JSON.stringify(element)}`);
-      await assert.rejects(pair.copy('FuzzArray', rows), `copyPersist should fail on ${JSON.stringify(element)}`);
-      assert.equal(await pair.count('copy', 'FuzzArray'), 0);
+      await pair.copy('FuzzArray', rows);
+      assert.deepEqual(((await pair.findCopied('FuzzArray', 2)) as { stringArray: unknown }).stringArray, ['x', element]);
     }
     t.diagnostic(`${elements.length} cases`);
   });

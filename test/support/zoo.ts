@@ -543,7 +543,9 @@ export function createZoo(options: ZooOptions) {
     out.push(
       create(ArrayEnumKinds, {
         id: ++id,
-        stringArray: ['plain', 'with "quotes"', 'with,comma', 'with\\backslash', '', 'NULL', 'line\nbreak', '{braces}', ' spaced '],
+        // 'NULL' and ' spaced ' are left out: flush stores NULL and 'spaced' for them, copyPersist what
+        // the entity holds (README: where the result differs; fuzz.test.ts reads them back)
+        stringArray: ['plain', 'with "quotes"', 'with,comma', 'with\\backslash', '', 'line\nbreak', '{braces}', 'inner space'],
         numberArray: [1, -2, 3.5, 0],
         enumArray: [Color.Red, Color.Blue],
         stringEnum: Color.Green,
