@@ -12,7 +12,8 @@ import type { EntityPlan } from '../plan/entity-plan.js';
 import { isRawSql, scalarRuntimeTypes } from '../adapters/mikro-orm.js';
 import { checkInsert, snapshotPayload } from '../plan/insert-payload.js';
 import { ISO_MAX_TIME, ISO_MIN_TIME, arrayElementConverter, columnFamilyOf, columnTraits, formatsDatesAsIso, writesArraysInPlace, type ExpectedValue } from './column-types.js';
-import { NUMERIC_SHAPE_GROUPS, type CsvRowEncoder, type RowSink } from './csv-row.js';
+import type { CsvRowEncoder, RowSink } from './csv-row.js';
+import { NUMERIC_SHAPE_GROUPS } from './row-shape.js';
 
 /** Writes one entity's row; see `CsvRowEncoder.writeEntity`. */
 export type RowWriter = (entity: AnyEntity, position: number, deferred: readonly EntityProperty[] | undefined, sink: RowSink, ordinal?: number) => void;

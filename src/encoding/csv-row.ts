@@ -7,15 +7,10 @@ import type { ColumnGroup, EntityPlan } from '../plan/entity-plan.js';
 import type { ChunkWriter } from './chunk-writer.js';
 import { compileRowWriter, type RowWriter } from './compiled-row.js';
 import { ValueError, columnTraits, toPgText, type ColumnTraits } from './pg-text.js';
+import { NUMERIC_SHAPE_GROUPS, type RowShape } from './row-shape.js';
 
-/**
- * Which column groups a row fills: bit i set when group i is present, as a number up to
- * {@link NUMERIC_SHAPE_GROUPS} groups (bits past 30 added as powers of two: exact in a double),
- * else a string of `0`/`1`.
- */
-export type RowShape = number | string;
+export type { RowShape } from './row-shape.js';
 
-export const NUMERIC_SHAPE_GROUPS = 52;
 
 /** Where a row's writer comes from: the segment of its encoder and shape (`SegmentBuilder`). */
 export interface RowSink {

@@ -7,9 +7,9 @@
 import type { EntityClass } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { discardIfStranded, watchPool } from '../adapters/mikro-orm.js';
-import { copyPersist } from '../copy-persist.js';
+import { runCopy } from '../engine/run.js';
 import { CopyPersistError } from '../errors.js';
-import { entityClassOf, type EntityClassLike } from '../input/entity-class.js';
+import { entityClassOf } from '../input/entity-class.js';
 import { readChunks, type CopySource } from '../input/read-chunks.js';
 import type { CopyPersistOptions, CopyPersistResult } from '../options.js';
 
@@ -111,24 +111,6 @@ export function copyParallel(
   return runParallel(em, undefined, a as CopySource<object>, (b as CopyParallelOptions | undefined) ?? {});
 }
 
-/**
- * `copyPersist`'s hook: the parallel load when the options ask for one, else undefined.
- * @internal
- */
-export function copyParallelIfAsked(
-  em: SqlEntityManager,
-  a: CopySource<object> | EntityClassLike<object>,
-  b?: CopySource<object> | CopyPersistOptions,
-  c?: CopyPersistOptions,
-): Promise<CopyParallelResult> | undefined {
-  const entityClass = entityClassOf(em, a);
-  const options = (entityClass ? c : (b as CopyPersistOptions | undefined)) as CopyParallelOptions | undefined;
-  if (options?.parallel === undefined) return undefined;
-  return entityClass
-    ? runParallel(em, entityClass, b as CopySource<object>, options)
-    : runParallel(em, undefined, a as CopySource<object>, options);
-}
-
 interface Batch {
   /** Zero-based, by input order: the same input cut the same way numbers its batches the same. */
   index: number;
@@ -136,7 +118,8 @@ interface Batch {
   items: object[];
 }
 
-async function runParallel(em: SqlEntityManager, rowClass: EntityClass<object> | undefined, source: CopySource<object>, options: CopyParallelOptions): Promise<CopyParallelResult> {
+/** The parallel load, its arguments read; `copyPersist` calls it for `{ parallel }`. */
+export async function runParallel(em: SqlEntityManager, rowClass: EntityClass<object> | undefined, source: CopySource<object>, options: CopyParallelOptions): Promise<CopyParallelResult> {
   const { parallel = 2, batchSize = DEFAULT_BATCH_SIZE, loadId, loadTable, signal, onProgress, ...perBatch } = options;
   if (!Number.isInteger(parallel) || parallel < 1) throw new TypeError(`copyParallel: parallel must be a positive integer, got ${parallel}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new TypeError(`copyParallel: batchSize must be a positive integer, got ${batchSize}`);
@@ -231,7 +214,7 @@ async function copyBatch(
   book: LoadBook | undefined,
 ): Promise<CopyPersistResult | undefined> {
   const fork = em.fork({ clear: true, useContext: false }) as SqlEntityManager;
-  const copy = (target: SqlEntityManager) => (rowClass ? copyPersist(target, rowClass, batch.items, options) : copyPersist(target, batch.items, options));
+  const copy = (target: SqlEntityManager) => runCopy(target, rowClass, batch.items, options);
   if (!book) return copy(fork); // copyPersist opens and commits a transaction of its own
   if (book.done.has(batch.index)) return undefined;
   let result: CopyPersistResult | undefined;

@@ -1,0 +1,333 @@
+// The engine of copyPersist, top to bottom: read the input (a whole array, or a stream a chunk at a
+// time) → the write order (plan/write-order.ts) → hooks and keys per chunk → each row encoded by its
+// class's compiled encoder into segments → COPY on the transaction's connection → afterwards the
+// deferred keys, afterCreate hooks, and the unit of work as flush leaves it. Entry points
+// (copyPersist, copyParallel, loaders) sit above and call `runCopy`; nothing here calls them.
+import { Utils, helper, type AnyEntity, type EntityClass, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/postgresql';
+import { withTransactionConnection } from '../adapters/mikro-orm.js';
+import { inTransaction } from '../adapters/transaction.js';
+import { CopySession } from '../copy/copy-session.js';
+import { SegmentBuilder } from '../copy/segment.js';
+import { CsvRowEncoder } from '../encoding/csv-row.js';
+import { CopyPersistError } from '../errors.js';
+import { KeyAssigner } from '../features/assign-keys.js';
+import { UpsertDestination } from '../features/upsert.js';
+import { LifecycleHooks } from '../features/lifecycle-hooks.js';
+import { setDeferredReferences } from '../features/deferred-references.js';
+import { readChunks, type CopySource } from '../input/read-chunks.js';
+import type { CopyPersistOptions, CopyPersistResult } from '../options.js';
+import { planFor, type EntityPlan, type PlanCache } from '../plan/entity-plan.js';
+import { applyInitializers } from '../plan/insert-payload.js';
+import { rowViewFactory } from '../plan/row-view.js';
+import { isIsolatedClass, needsNoOrdering, orderForWrite } from '../plan/write-order.js';
+
+const DEFAULT_CHUNK_SIZE = 2000;
+
+/** Writes `source` (entities, or plain rows of `rowClass`) in one transaction: the caller's or its own. */
+export async function runCopy(em: SqlEntityManager, rowClass: EntityClass<object> | undefined, source: CopySource<object>, options: CopyPersistOptions): Promise<CopyPersistResult> {
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new TypeError(`copyPersist: chunkSize must be a positive integer, got ${chunkSize}`);
+  const { signal, onProgress } = options;
+  throwIfAborted(signal);
+
+  const cascade = options.cascade === true;
+  const hooks = options.hooks === false ? undefined : new LifecycleHooks(em);
+  // plain rows may skip em.create (row-view.ts) unless entities are wanted afterwards (manage),
+  // walked (cascade) or handed to lifecycle hooks
+  const items = new ItemReader(em, rowClass, !options.manage && !cascade ? meta => !hooks?.has(meta) : undefined);
+  // entities made with `em.create()` sit in their EntityManager's persist stack: unscheduled after the copy
+  const scheduled = new ScheduledInserts(em);
+  const written: AnyEntity[] | undefined = options.manage ? [] : undefined;
+  const pivotCollections = new Map<AnyEntity, EntityProperty[]>();
+  const upsert = options.onConflictAction !== undefined || options.onConflictFields !== undefined;
+  // an upsert on another key than the primary key reads the keys back after its merge instead of
+  // reserving them; that needs the entities, unless they were made here from plain rows
+  const keysAfterMerge = upsert && !conflictsOnPrimaryKey(em, rowClass, options);
+  const kept = keysAfterMerge && options.assignKeys !== false && !rowClass ? new Map<number, AnyEntity>() : undefined;
+  const upsertDestination = upsert ? new UpsertDestination(em, options, kept && (p => kept.get(p))) : undefined;
+  const result = await inTransaction(em, trx =>
+    withTransactionConnection(trx, async submit => {
+      const session = new CopySession(em, submit, upsertDestination);
+      const keys = options.assignKeys === false || keysAfterMerge ? undefined : new KeyAssigner(em, session);
+      const onAbort = () => void session.abort(abortError(signal));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        const builder = new SegmentBuilder();
+        const deferred = new Map<AnyEntity, EntityProperty[]>();
+        const sent: Record<string, number> = {};
+        let total = 0;
+        let encoded = 0;
+        for await (const batch of batchesOf(em, source, rowClass, items, chunkSize, cascade)) {
+          throwIfAborted(signal);
+          const order = batch.ordered ? orderForWrite(em, batch.entities, cascade) : undefined;
+          const entities = order?.entities ?? batch.entities;
+          const positionOf = (entity: AnyEntity, i: number) => {
+            if (!order) return batch.first + i;
+            return batch.positions!.get(entity) ?? batch.positions!.get(order.reachedFrom.get(entity)!) ?? batch.first;
+          };
+          for (const [entity, props] of order?.deferred ?? []) deferred.set(entity, props);
+          for (const [owner, props] of order?.pivotCollections ?? []) pivotCollections.set(owner, props);
+          builder.follow(order?.sameTable);
+          for (let start = 0; start < entities.length; start += chunkSize) {
+            throwIfAborted(signal);
+            const entries = entities.slice(start, start + chunkSize).map((entity, i) => {
+              const encoder = items.encoderOf(entity, positionOf(entity, start + i));
+              return { entity, encoder, plan: encoder.plan };
+            });
+            if (hooks) await runBeforeCreate(em, hooks, entries);
+            await keys?.assign(entries, Array.isArray(source) && !order ? source.length - batch.first - start : undefined);
+            for (let i = 0; i < entries.length; i++) {
+              const { entity, encoder } = entries[i];
+              const position = positionOf(entity, start + i);
+              builder.row = entity;
+              // the staging table of an upsert has one more column: the row's input position
+              encoder.writeEntity(entity, position, deferred.get(entity), builder, upsert ? position : undefined);
+              written?.push(entity);
+              scheduled.note(entity);
+              kept?.set(position, entity);
+            }
+            encoded += entries.length;
+            for (const segment of builder.take()) {
+              await session.send(segment);
+              throwIfAborted(signal);
+              const name = segment.encoder.plan.entityName;
+              sent[name] = (sent[name] ?? 0) + segment.rows;
+              total += segment.rows;
+              onProgress?.({ entity: name, entityRows: sent[name], rows: total });
+            }
+          }
+        }
+        await session.finish();
+        if (deferred.size) await setDeferredReferences(em, session, deferred, entity => items.encoderOf(entity, 0).plan);
+        await hooks?.afterCreate();
+        throwIfAborted(signal);
+        const byEntity = session.byEntity;
+        const result: CopyPersistResult = { rows: Object.values(byEntity).reduce((sum, n) => sum + n, 0), byEntity };
+        if (!upsertDestination && result.rows !== encoded) {
+          // never report success for rows that did not arrive
+          throw new CopyPersistError('INTERNAL', `${encoded} rows were encoded but PostgreSQL counted ${result.rows}; nothing was written`, {});
+        }
+        if (upsertDestination) {
+          result.upserted = { inserted: 0, updated: 0, skipped: 0 };
+          for (const counts of Object.values(upsertDestination.counts)) {
+            result.upserted.inserted += counts.inserted;
+            result.upserted.updated += counts.updated;
+            result.upserted.skipped += counts.skipped;
+          }
+        }
+        return result;
+      } catch (e) {
+        await session.abort(e instanceof Error ? e : new Error(String(e)));
+        throw signal?.aborted ? abortError(signal) : e;
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+    }),
+  );
+  scheduled.settle(em);
+  if (written) manage(em, written);
+  snapshotCollections(pivotCollections, options.manage === true);
+  return result;
+}
+
+/** A run of input to order and write together: a whole array, or a chunk of a stream. */
+interface Batch {
+  entities: AnyEntity[];
+  /** Input position of the first entity. */
+  first: number;
+  /** Whether rows of this batch may depend on each other (else they are written as given). */
+  ordered: boolean;
+  /** Input positions of the entities, when ordered. */
+  positions?: Map<AnyEntity, number>;
+}
+
+/**
+ * Arrays are in memory, so their rows are ordered across the whole input, in any order flush
+ * accepts; a stream is ordered a chunk at a time, so a row must not come in a later chunk than the
+ * rows it references. Inputs whose rows cannot depend on each other (one class without
+ * self-references or collections, no cascade) are streamed a chunk at a time either way.
+ */
+async function* batchesOf(
+  em: SqlEntityManager,
+  source: CopySource<object>,
+  rowClass: EntityClass<object> | undefined,
+  reader: ItemReader,
+  chunkSize: number,
+  cascade: boolean,
+): AsyncGenerator<Batch> {
+  // rows that cannot depend on each other are written as they come, without ordering
+  const isolated = (items: readonly object[]) => !cascade && (rowClass ? isIsolatedClass(reader.rowMeta!) : needsNoOrdering(em, items as AnyEntity[]));
+  if (Array.isArray(source) && !isolated(source)) {
+    const entities = source.map((item, i) => reader.toEntity(item, i));
+    yield { entities, first: 0, ordered: true, positions: positionsOf(entities, 0) };
+    return;
+  }
+  let first = 0;
+  for await (const chunk of readChunks(source, chunkSize)) {
+    const entities = chunk.map((item, i) => reader.toEntity(item, first + i));
+    const ordered = !isolated(entities);
+    yield { entities, first, ordered, positions: ordered ? positionsOf(entities, first) : undefined };
+    first += chunk.length;
+  }
+}
+
+function positionsOf(entities: readonly AnyEntity[], first: number): Map<AnyEntity, number> {
+  const positions = new Map<AnyEntity, number>();
+  entities.forEach((entity, i) => {
+    if (!positions.has(entity)) positions.set(entity, first + i);
+  });
+  return positions;
+}
+
+/** Initializers, then `beforeCreate`, for the entities whose class has listeners (flush's order). */
+async function runBeforeCreate(em: SqlEntityManager, hooks: LifecycleHooks, entries: readonly { entity: AnyEntity; encoder: CsvRowEncoder }[]): Promise<void> {
+  for (const { entity, encoder } of entries) {
+    if (!hooks.has(encoder.plan.meta)) continue;
+    applyInitializers(em, encoder.plan, entity);
+    await hooks.beforeCreate(entity, encoder.plan.meta);
+  }
+}
+
+/**
+ * Entities of the call that the copying EntityManager has scheduled for insert: `em.create()`
+ * schedules them, and `em.transactional()` hands the parent's schedule to its fork. After the copy
+ * they are unscheduled and take the snapshot flush would have taken, so no later flush inserts them
+ * again — not this EntityManager's, nor the parent's after the transaction (to a flush, an entity
+ * with a snapshot and no changes has nothing to write).
+ */
+class ScheduledInserts {
+  readonly #stack: Set<AnyEntity>;
+  readonly #found: AnyEntity[] = [];
+
+  constructor(em: SqlEntityManager) {
+    this.#stack = em.getUnitOfWork().getPersistStack() as Set<AnyEntity>;
+  }
+
+  /** Per row: one size check unless something is scheduled. */
+  note(entity: AnyEntity): void {
+    if (this.#stack.size && this.#stack.has(entity)) this.#found.push(entity);
+  }
+
+  settle(em: SqlEntityManager): void {
+    const comparator = em.getComparator();
+    for (const entity of this.#found) {
+      this.#stack.delete(entity);
+      helper(entity).__originalEntityData = comparator.prepareEntity(entity);
+    }
+  }
+}
+
+/**
+ * Pivot rows written here must not be inserted again by the next flush: the collections that
+ * flush would see as dirty (of managed owners, or of entities `manage` registers) take a snapshot.
+ */
+function snapshotCollections(collections: Map<AnyEntity, EntityProperty[]>, managed: boolean): void {
+  for (const [owner, props] of collections) {
+    if (!managed && !helper(owner).__managed) continue;
+    for (const prop of props) (owner[prop.name] as { takeSnapshot?(): void } | undefined)?.takeSnapshot?.();
+  }
+}
+
+/** Is the upsert's conflict target the primary key (the default), so reserved keys cannot meet existing rows? */
+function conflictsOnPrimaryKey(em: SqlEntityManager, rowClass: EntityClass<object> | undefined, options: CopyPersistOptions): boolean {
+  const fields = options.onConflictFields;
+  if (fields === undefined) return true;
+  if (!Array.isArray(fields) || !rowClass) return false;
+  const pks: string[] = em.getMetadata().find(rowClass)?.root.primaryKeys ?? [];
+  return fields.length === pks.length && fields.every(f => pks.includes(f));
+}
+
+/**
+ * Puts the copied entities into the identity map as if loaded, so later changes become UPDATEs;
+ * under the schema flush would have given them, which is part of the identity map's key.
+ */
+function manage(em: SqlEntityManager, entities: readonly AnyEntity[]): void {
+  const uow = em.getUnitOfWork();
+  const comparator = em.getComparator();
+  for (const entity of entities) {
+    const wrapped = helper(entity);
+    wrapped.__schema ??= em.schema;
+    uow.register(entity, comparator.prepareEntity(entity), { refresh: true, loaded: true });
+  }
+}
+
+/** Turns input items into entity instances of registered classes, with their row encoders. */
+class ItemReader {
+  readonly #em: SqlEntityManager;
+  readonly rowMeta: EntityMetadata | undefined;
+  readonly #plans: PlanCache = new Map();
+  readonly #encoders = new Map<EntityPlan, CsvRowEncoder>();
+  /** Encoders of entities in the EntityManager's own schema, by class: the per-row fast lookup. */
+  readonly #byClass = new Map<unknown, CsvRowEncoder>();
+  /** Makes views of plain rows (false: never; undefined: not asked yet). */
+  #views: ReturnType<typeof rowViewFactory> | false | undefined;
+  readonly #viewsAllowed: ((meta: EntityMetadata) => boolean) | undefined;
+
+  /** `viewsAllowed`: whether plain rows of a class may be read as views instead of entities. */
+  constructor(em: SqlEntityManager, rowClass: EntityClass<object> | undefined, viewsAllowed?: (meta: EntityMetadata) => boolean) {
+    this.#em = em;
+    this.rowMeta = rowClass ? this.#metaOf(rowClass, 0, rowClass.name) : undefined;
+    this.#viewsAllowed = viewsAllowed;
+  }
+
+  /** The entity an input item stands for: itself, or one built from a plain row. */
+  toEntity(item: unknown, position: number): AnyEntity {
+    if (item == null || typeof item !== 'object') {
+      throw new CopyPersistError('UNREGISTERED_ENTITY', `expected an entity or a row object, got ${item === null ? 'null' : typeof item}`, { position });
+    }
+    if (this.rowMeta) return this.#fromRow(this.rowMeta, item as Record<string, unknown>, position);
+    // an instance of an unregistered class fails here, before anything reads its metadata
+    this.encoderOf(item as AnyEntity, position);
+    return item as AnyEntity;
+  }
+
+  /** The row encoder of an entity: its class's, for the schema flush would write it into. */
+  encoderOf(entity: AnyEntity, position: number): CsvRowEncoder {
+    // read without `helper()`: an input item may not be an entity at all (checked below)
+    const schema = (entity as { __helper?: { __schema?: string } }).__helper?.__schema;
+    if (schema === undefined) {
+      const encoder = this.#byClass.get(entity.constructor);
+      if (encoder) return encoder;
+    }
+    const meta = this.rowMeta && entity.constructor === this.rowMeta.class ? this.rowMeta : this.#metaOf(entity.constructor, position);
+    const plan = planFor(this.#em, meta, schema ?? this.#em.schema, this.#plans);
+    let encoder = this.#encoders.get(plan);
+    if (!encoder) this.#encoders.set(plan, (encoder = new CsvRowEncoder(this.#em, plan)));
+    if (schema === undefined) this.#byClass.set(entity.constructor, encoder);
+    return encoder;
+  }
+
+  #metaOf(cls: unknown, position: number, label?: string): EntityMetadata {
+    const name = typeof cls === 'function' ? cls.name : String(cls);
+    const meta = typeof cls === 'function' && cls !== Object ? this.#em.getMetadata().find(cls as EntityClass<object>) : undefined;
+    if (!meta || meta.embeddable) {
+      const hint = cls === Object ? ': a plain object; pass the entity class first to copy plain rows (copyPersist(Book, rows))' : ' registered with this ORM';
+      throw new CopyPersistError('UNREGISTERED_ENTITY', `not an entity${hint}`, { entity: label ?? name, position });
+    }
+    return meta;
+  }
+
+  /** A plain row keyed by property names → a new, unmanaged entity, as `em.create` builds it. */
+  #fromRow(meta: EntityMetadata, row: Record<string, unknown>, position: number): AnyEntity {
+    if (Utils.isEntity(row as object)) return row as AnyEntity;
+    for (const key in row) {
+      if (!(key in meta.properties)) {
+        throw new CopyPersistError('UNKNOWN_PROPERTY', 'the row has a key that is not a property of the entity', { entity: meta.className, property: key, position });
+      }
+    }
+    if (this.#views === undefined) {
+      // views have no schema of their own: they go where the EntityManager writes
+      this.#views = (this.#viewsAllowed?.(meta) && rowViewFactory(this.#em, planFor(this.#em, meta, this.#em.schema, this.#plans))) || false;
+    }
+    return (this.#views && this.#views(row)) || (this.#em.create(meta.class, row as never, { persist: false }) as AnyEntity);
+  }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortError(signal);
+}
+
+function abortError(signal: AbortSignal | undefined): CopyPersistError {
+  return new CopyPersistError('ABORTED', 'copyPersist was aborted; nothing was written', {}, { cause: signal?.reason });
+}
