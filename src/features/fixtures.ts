@@ -5,6 +5,7 @@ import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { copyPersist } from '../copy-persist.js';
 import { CopyPersistError } from '../errors.js';
 import type { CopyPersistOptions, CopyPersistResult } from '../options.js';
+import { isOwningToOne } from '../plan/relations.js';
 
 /**
  * What `loadFixtures` needs of a factory: `makeEntity`, which `@mikro-orm/seeder`'s `Factory` has
@@ -238,7 +239,7 @@ function referencedFirst(metas: readonly EntityMetadata[]): EntityMetadata[] {
     for (const prop of meta.relations) {
       const target = prop.targetMeta && rootOf(prop.targetMeta);
       if (!target || target === rootOf(meta) || !present.has(target)) continue;
-      if (prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner)) must.add(target);
+      if (isOwningToOne(prop)) must.add(target);
       else if (prop.kind === ReferenceKind.MANY_TO_MANY && prop.owner) should.add(target);
     }
     mustFollow.set(meta, must);

@@ -3,6 +3,7 @@
 // checked without the database is checked here, so the reason names the property.
 import { ReferenceKind, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
+import { isOwningToOne } from '../plan/relations.js';
 import { LoadFileError } from './load-file-error.js';
 
 /**
@@ -83,7 +84,7 @@ export class RowConverter {
     const name = this.#map[key] ?? key;
     const prop = (this.#meta.properties[name] as EntityProperty | undefined) ?? (this.#map[key] ? undefined : this.#byColumn.get(key));
     if (!prop || prop.persist === false || prop.kind === ReferenceKind.ONE_TO_MANY || prop.kind === ReferenceKind.MANY_TO_MANY) return undefined;
-    if (prop.kind === ReferenceKind.ONE_TO_ONE && !prop.owner) return undefined;
+    if (prop.kind === ReferenceKind.ONE_TO_ONE && !isOwningToOne(prop)) return undefined;
     return prop;
   }
 
@@ -236,5 +237,5 @@ function isRequired(prop: EntityProperty): boolean {
   if (prop.default !== undefined || prop.defaultRaw !== undefined) return false;
   if (prop.primary && (prop.autoincrement || prop.generated)) return false;
   if (prop.generated) return false;
-  return prop.kind === ReferenceKind.SCALAR || prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && !!prop.owner);
+  return prop.kind === ReferenceKind.SCALAR || isOwningToOne(prop);
 }

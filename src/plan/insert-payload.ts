@@ -2,11 +2,12 @@
 // `onCreate`, the required and type checks, then MikroORM's own snapshot of the entity
 // (`EntityComparator.prepareEntity`), which already converts custom types, flattens inline
 // embeddables, turns to-one relations into primary keys and adds the STI discriminator.
-import { ChangeSetComputer, ChangeSetType, Reference, ReferenceKind, Utils, helper, type AnyEntity, type Dictionary, type EntityProperty } from '@mikro-orm/core';
+import { ChangeSetComputer, ChangeSetType, ReferenceKind, Utils, helper, type AnyEntity, type Dictionary, type EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { CopyPersistError } from '../errors.js';
 import { isRawSql, scalarRuntimeTypes } from '../adapters/mikro-orm.js';
 import type { EntityPlan } from './entity-plan.js';
+import { toOneTarget } from './relations.js';
 
 /**
  * Returns the payload flush would insert for `entity`, keyed by property name. `deferred` names
@@ -33,8 +34,8 @@ export function checkInsert(em: SqlEntityManager, plan: EntityPlan, entity: AnyE
   for (const prop of plan.validatedProps) checkRuntimeType(plan, prop, entity, position);
   for (const prop of plan.toOneProps) {
     if (deferred?.includes(prop)) continue;
-    const target = Reference.unwrapReference(entity[prop.name] ?? null) as AnyEntity | null;
-    if (target != null && Utils.isEntity(target) && !helper(target).hasPrimaryKey()) {
+    const target = toOneTarget(entity, prop);
+    if (target && !helper(target).hasPrimaryKey()) {
       throw new CopyPersistError(
         'MISSING_REFERENCE_KEY',
         `the referenced ${helper(target).__meta.className} has no primary key; copy it in the same call, copy it first, or pass cascade: true`,

@@ -38,7 +38,8 @@ export interface WriteOrder {
  */
 export function orderForWrite(em: SqlEntityManager, items: readonly AnyEntity[], cascade: boolean): WriteOrder {
   const reachedFrom = new Map<AnyEntity, AnyEntity>();
-  const members = flushOrder(em, cascade ? reach(em, items, reachedFrom) : dedupe(items));
+  // flushOrder also drops repeated items: an entity given twice is one row, as for flush
+  const members = flushOrder(em, cascade ? reach(em, items, reachedFrom) : items);
   const pivotCollections = new Map<AnyEntity, EntityProperty[]>();
   const pivots = pivotRows(em, members, cascade, pivotCollections, reachedFrom);
   const all = pivots.length ? [...members, ...pivots] : members;
@@ -189,17 +190,6 @@ function flushOrder(em: SqlEntityManager, members: readonly AnyEntity[]): AnyEnt
       path.pop();
       out.push(top.entity);
     }
-  }
-  return out;
-}
-
-function dedupe(items: readonly AnyEntity[]): AnyEntity[] {
-  const seen = new Set<AnyEntity>();
-  const out: AnyEntity[] = [];
-  for (const item of items) {
-    if (seen.has(item)) continue;
-    seen.add(item);
-    out.push(item);
   }
   return out;
 }
