@@ -86,7 +86,14 @@ export class ChunkWriter {
         this.#length = start;
         return false;
       }
-      this.#body(`"${ARRAY_ESCAPE.test(element) ? element.replace(ARRAY_ESCAPES, '\\$&') : element}"`);
+      // the element's own quotes, doubled for the CSV field around the literal: `""`
+      this.#reserve(2);
+      this.#buffer[this.#length++] = QUOTE;
+      this.#buffer[this.#length++] = QUOTE;
+      this.#body(ARRAY_ESCAPE.test(element) ? element.replace(ARRAY_ESCAPES, '\\$&') : element);
+      this.#reserve(2);
+      this.#buffer[this.#length++] = QUOTE;
+      this.#buffer[this.#length++] = QUOTE;
     }
     this.#reserve(2);
     this.#buffer[this.#length++] = BRACE_CLOSE;
