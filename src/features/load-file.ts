@@ -53,7 +53,7 @@ export interface LoadFileOptions {
   /** Called as rows are written. */
   onProgress?: (progress: LoadFileProgress) => void;
   /**
-   * Rows per savepoint (default 5000). A batch PostgreSQL rejects is split in halves until the
+   * Rows per savepoint (default 2000). A batch PostgreSQL rejects is split in halves until the
    * bad rows are found, so smaller batches cost less when rows are rejected and more when none are.
    */
   batchSize?: number;
@@ -98,7 +98,7 @@ export interface LoadFileResult {
   upserted?: { inserted: number; updated: number; skipped: number };
 }
 
-const DEFAULT_BATCH_SIZE = 5000;
+const DEFAULT_BATCH_SIZE = 2000;
 
 /**
  * Loads a CSV or NDJSON file into an entity's table through `copyPersist`, streaming: memory stays
