@@ -15,6 +15,7 @@ import { KeyAssigner } from '../features/assign-keys.js';
 import { UpsertDestination } from '../features/upsert.js';
 import { LifecycleHooks } from '../features/lifecycle-hooks.js';
 import { setDeferredReferences } from '../features/deferred-references.js';
+import { DatabaseFilledValues } from '../features/read-back.js';
 import { readChunks, type CopySource } from '../input/read-chunks.js';
 import type { CopyPersistOptions, CopyPersistResult } from '../options.js';
 import { planFor, type EntityPlan, type PlanCache } from '../plan/entity-plan.js';
@@ -46,6 +47,8 @@ export async function runCopy(em: SqlEntityManager, rowClass: EntityClass<object
   const keysAfterMerge = upsert && !conflictsOnPrimaryKey(em, rowClass, options);
   const kept = keysAfterMerge && options.assignKeys !== false && !rowClass ? new Map<number, AnyEntity>() : undefined;
   const upsertDestination = upsert ? new UpsertDestination(em, options, kept && (p => kept.get(p))) : undefined;
+  // what the database filled in goes back onto entities the caller holds (not ones made from plain rows)
+  const filled = !upsert && (!rowClass || options.manage) ? new DatabaseFilledValues(em) : undefined;
   const result = await inTransaction(em, trx =>
     withTransactionConnection(trx, async submit => {
       const session = new CopySession(em, submit, upsertDestination);
@@ -84,6 +87,7 @@ export async function runCopy(em: SqlEntityManager, rowClass: EntityClass<object
               // the staging table of an upsert has one more column: the row's input position
               encoder.writeEntity(entity, position, deferred.get(entity), builder, upsert ? position : undefined);
               written?.push(entity);
+              filled?.note(entity, encoder.plan);
               scheduled.note(entity);
               kept?.set(position, entity);
             }
@@ -100,6 +104,7 @@ export async function runCopy(em: SqlEntityManager, rowClass: EntityClass<object
         }
         await session.finish();
         if (deferred.size) await setDeferredReferences(em, session, deferred, entity => items.encoderOf(entity, 0).plan);
+        await filled?.readBack(session);
         await hooks?.afterCreate();
         throwIfAborted(signal);
         const byEntity = session.byEntity;

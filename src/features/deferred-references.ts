@@ -1,14 +1,11 @@
 // The second half of a cycle of new entities (see plan/write-order.ts): rows were written with a nullable
-// foreign key left NULL; now that every row exists, set those keys. The values travel through a
-// COPY into a staging table and one UPDATE ... FROM, so no data is ever part of the SQL.
-import { Utils, type AnyEntity, type EntityProperty } from '@mikro-orm/core';
+// foreign key left NULL; now that every row exists, set those keys with one UPDATE ... FROM per
+// property, from a staging table of keys and values (staged-keys.ts).
+import type { AnyEntity, EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { CopySession } from '../copy/copy-session.js';
-import { csvField } from '../encoding/csv-row.js';
-import { columnTraits, toPgText } from '../encoding/pg-text.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
-
-let stageCounter = 0;
+import { withStagedKeys } from './staged-keys.js';
 
 export async function setDeferredReferences(
   em: SqlEntityManager,
@@ -23,35 +20,12 @@ export async function setDeferredReferences(
     if (!byProp) groups.set(plan, (byProp = new Map()));
     for (const prop of props) byProp.set(prop, [...(byProp.get(prop) ?? []), entity]);
   }
-  const platform = em.getPlatform();
-  const quote = (field: string) => platform.quoteIdentifier(field);
-  const comparator = em.getComparator();
   for (const [plan, byProp] of groups) {
-    const root = plan.meta.root;
-    const pkProps = root.primaryKeys.map(name => root.properties[name]);
     for (const [prop, entities] of byProp) {
-      const keyFields = pkProps.flatMap(p => p.fieldNames);
-      const columns = [...keyFields, ...prop.fieldNames].map(quote);
-      const traits = [...pkProps.flatMap(p => p.fieldNames.map((_, i) => columnTraits(p.columnTypes?.[i]))), ...prop.fieldNames.map((_, i) => columnTraits(prop.columnTypes?.[i]))];
-      let text = '';
-      for (const entity of entities) {
-        const data = comparator.prepareEntity(entity);
-        const values = [...pkProps.flatMap(p => flat(data[p.name], p.fieldNames.length)), ...flat(data[prop.name], prop.fieldNames.length)];
-        text += values.map((v, i) => csvField(toPgText(v, platform, traits[i]))).join(',') + '\n';
-      }
-      const stage = quote(`mikro_orm_pg_copy_refs_${++stageCounter}`);
-      await session.query(`create temporary table ${stage} on commit drop as select ${columns.join(', ')} from ${plan.table} with no data`);
-      await session.copyText(`copy ${stage} (${columns.join(', ')}) from stdin with (format csv)`, text);
-      const set = prop.fieldNames.map(f => `${quote(f)} = s.${quote(f)}`).join(', ');
-      const where = keyFields.map(f => `t.${quote(f)} = s.${quote(f)}`).join(' and ');
-      await session.query(`update ${plan.table} as t set ${set} from ${stage} as s where ${where}`);
-      await session.query(`drop table ${stage}`);
+      await withStagedKeys(em, session, plan, entities, [prop], ({ stage, join, quote }) => {
+        const set = prop.fieldNames.map(f => `${quote(f)} = s.${quote(f)}`).join(', ');
+        return `update ${plan.table} as t set ${set} from ${stage} as s where ${join}`;
+      });
     }
   }
-}
-
-function flat(value: unknown, width: number): unknown[] {
-  if (width === 1) return [value];
-  if (value == null) return Array.from({ length: width }, () => null);
-  return Utils.flatten(Utils.asArray(value) as unknown[][], true);
 }

@@ -1,0 +1,58 @@
+// Rows of the current copy addressed by primary key after their COPY: the keys (and any values to
+// set) travel through a COPY into a temporary staging table, and one statement joins it with the
+// entity's table — so no data is ever part of the SQL, whatever the key's type or width.
+import { Utils, type AnyEntity, type EntityProperty } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/postgresql';
+import type { CopySession } from '../copy/copy-session.js';
+import type { WireResult } from '../copy/wire-query.js';
+import { csvField } from '../encoding/csv-row.js';
+import { columnTraits, toPgText } from '../encoding/pg-text.js';
+import type { EntityPlan } from '../plan/entity-plan.js';
+
+let stageCounter = 0;
+
+/** What runs against the staged rows: `stage` and `join` are SQL of quoted identifiers only. */
+export type StagedStatement = (parts: { stage: string; join: string; quote: (field: string) => string }) => string;
+
+/**
+ * Stages the primary key of each entity (and the columns of `props`, as `prepareEntity` gives
+ * them) with the entity's index in `entities` as `"_ord"`, and runs `statement` against the
+ * staging table — to be aliased `s`, joined to the entity's table aliased `t` by `join`.
+ */
+export async function withStagedKeys(
+  em: SqlEntityManager,
+  session: CopySession,
+  plan: EntityPlan,
+  entities: readonly AnyEntity[],
+  props: readonly EntityProperty[],
+  statement: StagedStatement,
+): Promise<WireResult> {
+  const platform = em.getPlatform();
+  const quote = (field: string) => platform.quoteIdentifier(field);
+  const comparator = em.getComparator();
+  const root = plan.meta.root;
+  const pkProps = root.primaryKeys.map(name => root.properties[name]);
+  const staged = [...pkProps, ...props];
+  const keyFields = pkProps.flatMap(p => p.fieldNames);
+  const columns = staged.flatMap(p => p.fieldNames).map(quote);
+  const traits = staged.flatMap(p => p.fieldNames.map((_, i) => columnTraits(p.columnTypes?.[i])));
+  let text = '';
+  entities.forEach((entity, ord) => {
+    const data = comparator.prepareEntity(entity);
+    const values = staged.flatMap(p => flat(data[p.name], p.fieldNames.length));
+    text += values.map((v, i) => csvField(toPgText(v, platform, traits[i]))).join(',') + `,${ord}\n`;
+  });
+  const stage = quote(`mikro_orm_pg_copy_keys_${++stageCounter}`);
+  await session.query(`create temporary table ${stage} on commit drop as select ${columns.join(', ')}, null::int as "_ord" from ${plan.table} with no data`);
+  await session.copyText(`copy ${stage} (${columns.join(', ')}, "_ord") from stdin with (format csv)`, text);
+  const join = keyFields.map(f => `t.${quote(f)} = s.${quote(f)}`).join(' and ');
+  const result = await session.query(statement({ stage, join, quote }));
+  await session.query(`drop table ${stage}`);
+  return result;
+}
+
+function flat(value: unknown, width: number): unknown[] {
+  if (width === 1) return [value];
+  if (value == null) return Array.from({ length: width }, () => null);
+  return Utils.flatten(Utils.asArray(value) as unknown[][], true);
+}
