@@ -1,7 +1,7 @@
 // Rows of the current copy addressed by primary key after their COPY: the keys (and any values to
 // set) travel through a COPY into a temporary staging table, and one statement joins it with the
 // entity's table — so no data is ever part of the SQL, whatever the key's type or width.
-import { Utils, type AnyEntity, type EntityProperty } from '@mikro-orm/core';
+import { ReferenceKind, Utils, type AnyEntity, type EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { CopySession } from '../copy/copy-session.js';
 import type { WireResult } from '../copy/wire-query.js';
@@ -37,9 +37,16 @@ export async function withStagedKeys(
   const columns = staged.flatMap(p => p.fieldNames).map(quote);
   const traits = staged.flatMap(p => p.fieldNames.map((_, i) => columnTraits(p.columnTypes?.[i])));
   let text = '';
+  // plain scalar keys are read straight from the entity: a whole snapshot per row costs more than the staging itself
+  const scalarKeysOnly = props.length === 0 && pkProps.every(p => p.kind === ReferenceKind.SCALAR);
   entities.forEach((entity, ord) => {
-    const data = comparator.prepareEntity(entity);
-    const values = staged.flatMap(p => flat(data[p.name], p.fieldNames.length));
+    let values: unknown[];
+    if (scalarKeysOnly) {
+      values = pkProps.map(p => (p.customType ? p.customType.convertToDatabaseValue(entity[p.name], platform) : entity[p.name]));
+    } else {
+      const data = comparator.prepareEntity(entity);
+      values = staged.flatMap(p => flat(data[p.name], p.fieldNames.length));
+    }
     text += values.map((v, i) => csvField(toPgText(v, platform, traits[i]))).join(',') + `,${ord}\n`;
   });
   const stage = quote(`mikro_orm_pg_copy_keys_${++stageCounter}`);
