@@ -103,9 +103,10 @@ export async function runCopy(em: SqlEntityManager, rowClass: EntityClass<object
           }
         }
         await session.finish();
-        if (deferred.size) await setDeferredReferences(em, session, deferred, entity => items.encoderOf(entity, 0).plan);
+        // flush's order: the INSERT's RETURNING, afterCreate, then the UPDATEs that close cycles
         await filled?.readBack(session);
         await hooks?.afterCreate();
+        if (deferred.size) await setDeferredReferences(em, session, deferred, entity => items.encoderOf(entity, 0).plan, hooks);
         throwIfAborted(signal);
         const byEntity = session.byEntity;
         const result: CopyPersistResult = { rows: Object.values(byEntity).reduce((sum, n) => sum + n, 0), byEntity };

@@ -1,4 +1,4 @@
-// `beforeCreate` and `afterCreate`, as flush runs them: entity hooks (`@BeforeCreate()`, `hooks`
+// `beforeCreate` and `afterCreate` (and the update hooks of a cycle-closing UPDATE), as flush runs them: entity hooks (`@BeforeCreate()`, `hooks`
 // in a schema) and event subscribers. flush runs `beforeCreate` after property initializers and
 // before its required checks, and `afterCreate` once the rows are in, inside the transaction; so
 // does copyPersist, per row, only for classes that have listeners, so other classes pay nothing.
@@ -48,9 +48,17 @@ export class LifecycleHooks {
     for (const { entity, meta } of this.#created) await this.#dispatch(EventType.afterCreate, entity, meta);
   }
 
-  async #dispatch(type: EventType, entity: AnyEntity, meta: EntityMetadata): Promise<void> {
+  /**
+   * `beforeUpdate` or `afterUpdate` of the UPDATE that closes a cycle (deferred-references.ts),
+   * which flush sends through its normal update path, hooks included.
+   */
+  async update(type: EventType.beforeUpdate | EventType.afterUpdate, entity: AnyEntity, meta: EntityMetadata): Promise<void> {
+    if (this.#em.getEventManager().hasListeners(type, meta)) await this.#dispatch(type, entity, meta, ChangeSetType.UPDATE);
+  }
+
+  async #dispatch(type: EventType, entity: AnyEntity, meta: EntityMetadata, changeSetType = ChangeSetType.CREATE): Promise<void> {
     const em = this.#em;
-    const changeSet = new ChangeSet(entity, ChangeSetType.CREATE, em.getComparator().prepareEntity(entity), meta);
+    const changeSet = new ChangeSet(entity, changeSetType, em.getComparator().prepareEntity(entity), meta);
     await em.getEventManager().dispatchEvent(type, { entity, meta, em, changeSet } as never, meta);
   }
 }

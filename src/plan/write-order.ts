@@ -3,7 +3,7 @@
 // that other rows of it reference come first; a nullable foreign key that closes a cycle is written
 // as NULL and set once every row is in (flush does the same with an extra UPDATE); many-to-many
 // collections become pivot rows, written after both sides.
-import { ReferenceKind, helper, type AnyEntity, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
+import { EventType, ReferenceKind, helper, type AnyEntity, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { CopyPersistError } from '../errors.js';
 import {
@@ -46,6 +46,12 @@ export function orderForWrite(em: SqlEntityManager, items: readonly AnyEntity[],
   const index = new MemberIndex(em, all);
 
   // the foreign keys between rows of this call
+  const deferred = new Map<AnyEntity, EntityProperty[]>();
+  const defer = (entity: AnyEntity, prop: EntityProperty) => {
+    const list = deferred.get(entity);
+    if (list) list.push(prop);
+    else deferred.set(entity, [prop]);
+  };
   const edges: { from: AnyEntity; prop: EntityProperty; to: AnyEntity }[] = [];
   const tableEdges: TableEdge[] = [];
   const tables = new Set<EntityMetadata>();
@@ -56,7 +62,12 @@ export function orderForWrite(em: SqlEntityManager, items: readonly AnyEntity[],
       if (!isOwningToOne(prop) || prop.mapToPk) continue;
       const target = toOneTarget(entity, prop);
       const member = target && index.find(target);
-      if (!member || member === entity) continue;
+      if (!member) continue;
+      if (member === entity) {
+        // a row referencing itself is valid as written; flush still sets the key with its extra UPDATE
+        if (prop.nullable && updateIsObservable(em, meta)) defer(entity, prop);
+        continue;
+      }
       edges.push({ from: entity, prop, to: member });
       tableEdges.push({ from: meta.root, to: metadataOf(em, member).root, nullable: !!prop.nullable, via: prop.name });
     }
@@ -64,17 +75,17 @@ export function orderForWrite(em: SqlEntityManager, items: readonly AnyEntity[],
   }
   const tableOrder = orderTables(tables, tableEdges);
 
-  const deferred = new Map<AnyEntity, EntityProperty[]>();
-  const defer = (entity: AnyEntity, prop: EntityProperty) => {
-    const list = deferred.get(entity);
-    if (list) list.push(prop);
-    else deferred.set(entity, [prop]);
-  };
   const sameTable = new Map<AnyEntity, { from: AnyEntity; prop: EntityProperty; to: AnyEntity }[]>();
   for (const edge of edges) {
     const from = metadataOf(em, edge.from).root;
     const to = metadataOf(em, edge.to).root;
     if (from === to) {
+      // flush inserts a class's rows in one batch and sets every reference to a new row of it with an
+      // extra UPDATE; where that UPDATE is observable (a version, onUpdate, update hooks) do the same
+      if (edge.prop.nullable && updateIsObservable(em, metadataOf(em, edge.from))) {
+        defer(edge.from, edge.prop);
+        continue;
+      }
       const list = sameTable.get(edge.from);
       if (list) list.push(edge);
       else sameTable.set(edge.from, [edge]);
@@ -131,6 +142,15 @@ export function orderForWrite(em: SqlEntityManager, items: readonly AnyEntity[],
     }
   }
   return { entities: ordered, deferred, sameTable: refs, reachedFrom, pivotCollections };
+}
+
+/** Does an UPDATE of an entity of this class change more than the columns it sets? */
+function updateIsObservable(em: SqlEntityManager, meta: EntityMetadata): boolean {
+  const events = em.getEventManager();
+  return meta.versionProperty !== undefined ||
+    meta.props.some(prop => prop.onUpdate) ||
+    events.hasListeners(EventType.beforeUpdate, meta) ||
+    events.hasListeners(EventType.afterUpdate, meta);
 }
 
 /**

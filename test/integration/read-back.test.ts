@@ -2,7 +2,7 @@
 // entities after a copy, as flush sets them from INSERT ... RETURNING — compared with flush itself.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { EntitySchema, OptimisticLockError, type MikroORM } from '@mikro-orm/postgresql';
+import { EntitySchema, OptimisticLockError, type EventArgs, type MikroORM } from '@mikro-orm/postgresql';
 import type { CopyEntityManager } from '../../src/index.js';
 import { assertPoolHealthy, initTestOrm } from '../support/orm.js';
 
@@ -15,6 +15,15 @@ class Note {
   shout?: string;
   given?: Date;
 }
+class Node {
+  id?: number;
+  name!: string;
+  parent?: Node | null;
+  version?: number;
+  touched?: string;
+}
+/** beforeUpdate calls per node */
+const updateCalls = new WeakMap<Node, number>();
 class Stamp {
   id?: number;
   label!: string;
@@ -32,6 +41,17 @@ const schemas = [
       token: { type: 'uuid', defaultRaw: 'gen_random_uuid()', nullable: true },
       shout: { type: 'string', generated: '(upper(title)) stored', nullable: true },
       given: { type: 'Date', columnType: 'timestamptz', defaultRaw: 'now()', nullable: true },
+    },
+  }),
+  new EntitySchema<Node>({
+    class: Node,
+    hooks: { beforeUpdate: [(args: EventArgs<Node>) => void updateCalls.set(args.entity, (updateCalls.get(args.entity) ?? 0) + 1)] },
+    properties: {
+      id: { type: 'integer', primary: true, autoincrement: true },
+      name: { type: 'string' },
+      parent: { kind: 'm:1', entity: () => Node, nullable: true },
+      version: { type: 'integer', version: true },
+      touched: { type: 'string', nullable: true, onUpdate: (node: Node) => `updated ${node.name}` },
     },
   }),
   new EntitySchema<Stamp>({
@@ -91,5 +111,29 @@ describe('values the database fills in', () => {
     assert.equal(stored.label, 'changed');
     // and a stale version is still caught
     await assert.rejects(em.lock(stamps[1], 1 as never, new Date(0)), OptimisticLockError);
+  });
+
+  it('references to new rows of the same table are set as flush sets them: an UPDATE with onUpdate, version and hooks', async () => {
+    // a tree with a self-reference: flush inserts NULL keys and sets them with UPDATEs (F1)
+    const tree = (em: CopyEntityManager) => {
+      const root = em.create(Node, { name: 'root' }, { persist: false });
+      const child = em.create(Node, { name: 'child', parent: root }, { persist: false });
+      const self = em.create(Node, { name: 'self' }, { persist: false });
+      self.parent = self;
+      return [child, root, self];
+    };
+    const state = (nodes: Node[]) => nodes.map(n => [n.name, n.version, n.touched ?? null, updateCalls.get(n) ?? 0]);
+    const flushed = tree(orm.em.fork() as CopyEntityManager);
+    const flushEm = orm.em.fork();
+    flushEm.persist(flushed);
+    await flushEm.flush();
+    const em = orm.em.fork() as CopyEntityManager;
+    const copied = tree(em);
+    await em.copyPersist(copied);
+    assert.deepEqual(state(copied), state(flushed));
+    assert.deepEqual(state(copied), [['child', 2, 'updated child', 1], ['root', 1, null, 0], ['self', 2, 'updated self', 1]]);
+    const rows = await orm.em.getConnection().execute(`select name, parent_id = id as self, version, touched from read_back.node where id in (${copied.map(n => n.id).join(', ')}) order by name`);
+    const want = await orm.em.getConnection().execute(`select name, parent_id = id as self, version, touched from read_back.node where id in (${flushed.map(n => n.id).join(', ')}) order by name`);
+    assert.deepEqual(rows, want);
   });
 });
