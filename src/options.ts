@@ -58,6 +58,15 @@ export interface CopyPersistOptions extends CopyConflictOptions {
    */
   hooks?: boolean;
   /**
+   * Set what the database filled in — the version, `defaultRaw` defaults such as `now()`, generated
+   * columns — on the entities passed in, as flush sets it from `INSERT ... RETURNING` (default
+   * `true`). A numeric literal costs nothing and `now()` one query, but setting a property on a
+   * MikroORM entity costs a few microseconds each, and per-row values (`gen_random_uuid()`,
+   * generated columns) are selected back by key: `false` skips it where the entities are not used
+   * afterwards. Entities made from plain rows are never read back unless `manage` is on.
+   */
+  readBack?: boolean;
+  /**
    * Load through this many pooled connections at once, each batch of `batchSize` rows in a
    * transaction of its own (see `copyParallel`): not all or nothing, and not inside a caller's
    * transaction.

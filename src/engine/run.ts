@@ -48,7 +48,7 @@ export async function runCopy(em: SqlEntityManager, rowClass: EntityClass<object
   const kept = keysAfterMerge && options.assignKeys !== false && !rowClass ? new Map<number, AnyEntity>() : undefined;
   const upsertDestination = upsert ? new UpsertDestination(em, options, kept && (p => kept.get(p))) : undefined;
   // what the database filled in goes back onto entities the caller holds (not ones made from plain rows)
-  const filled = !upsert && (!rowClass || options.manage) ? new DatabaseFilledValues(em) : undefined;
+  const filled = options.readBack !== false && !upsert && (!rowClass || options.manage) ? new DatabaseFilledValues(em) : undefined;
   const result = await inTransaction(em, trx =>
     withTransactionConnection(trx, async submit => {
       const session = new CopySession(em, submit, upsertDestination);

@@ -100,6 +100,13 @@ describe('values the database fills in', () => {
     await assertPoolHealthy(orm);
   });
 
+  it('readBack: false leaves them unset', async () => {
+    const em = orm.em.fork() as CopyEntityManager;
+    const copied = notes(em);
+    await em.copyPersist(copied, { readBack: false });
+    assert.ok(copied.every(n => n.id !== undefined && n.version === undefined && n.createdAt === undefined && n.token === undefined && n.shout === undefined));
+  });
+
   it('a Date version is set, and a managed copy then passes the optimistic lock check', async () => {
     const em = orm.em.fork() as CopyEntityManager;
     const stamps = ['a', 'b'].map(label => em.create(Stamp, { label }, { persist: false }));
