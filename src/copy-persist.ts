@@ -4,7 +4,7 @@ import type { EntityManager, RequiredEntityData } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { runCopy } from './engine/run.js';
 import { runParallel, type CopyParallelOptions } from './features/parallel.js';
-import { entityClassOf, type EntityClassLike } from './input/entity-class.js';
+import { readCopyCall, type EntityClassLike } from './input/entity-class.js';
 import type { CopySource } from './input/read-chunks.js';
 import type { CopyPersistOptions, CopyPersistResult } from './options.js';
 
@@ -35,9 +35,7 @@ export function copyPersist(
   // typed as MikroORM's base class so that any EntityManager type users hold is accepted; the
   // ORM must be a PostgreSQL one, whose EntityManager is the SQL one
   const em = anyEm as SqlEntityManager;
-  const entityClass = entityClassOf(em, a);
-  const source = (entityClass ? b : a) as CopySource<object>;
-  const options = ((entityClass ? c : b) as CopyPersistOptions | undefined) ?? {};
+  const { entityClass, source, options } = readCopyCall<CopyPersistOptions>(em, a, b, c);
   // `parallel`: batches on several connections, each batch a run of the engine (features/parallel)
   if (options.parallel !== undefined) return runParallel(em, entityClass, source, options as CopyParallelOptions);
   return runCopy(em, entityClass, source, options);

@@ -6,7 +6,7 @@ export { copyParallel, CopyParallelError, type CopyParallelOptions, type CopyPar
 export type { CopyConflictOptions } from './options.js';
 export type { CopySource } from './input/read-chunks.js';
 export type { CopyPersistOptions, CopyPersistResult, CopyProgress } from './options.js';
-export { CopyPersistError, type CopyErrorCode, type CopyErrorContext, type CopyDatabaseErrorContext } from './errors.js';
+export { PgCopyError, CopyPersistError, type PgCopyErrorCode, type CopyErrorCode, type CopyErrorContext, type CopyDatabaseErrorContext } from './errors.js';
 export { loadFixtures, truncateEntities, type FixtureInput, type FixtureFactory, type FactoryFixture, type LoadFixturesResult } from './features/fixtures.js';
 export { loadFile, LoadFileError, type LoadFileErrorCode, type LoadFileOptions, type LoadFileProgress, type LoadFileReject, type LoadFileResult } from './features/load-file.js';
 export { TestEntityManager, beginTestTransaction, type TestTransaction } from './features/test-transaction.js';

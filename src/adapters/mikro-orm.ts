@@ -2,6 +2,7 @@
 // here, detected by feature rather than by version number.
 import * as core from '@mikro-orm/core';
 import type { EntityMetadata, EntityProperty } from '@mikro-orm/core';
+import { unknownTransactionContext } from '../errors.js';
 
 /** A query object that `pg`'s Client runs as is: pg-copy-streams' COPY stream is one. */
 export interface Submittable {
@@ -60,7 +61,7 @@ export async function withTransactionConnection<T>(trx: unknown, work: (submit: 
     const client = await trx.client.acquireConnection();
     return work(query => void client.query(query));
   }
-  throw new TypeError('copyPersist: unrecognised transaction context; expected a MikroORM 6 (knex) or 7 (Kysely) transaction');
+  throw unknownTransactionContext();
 }
 
 /** MikroORM 7 exports `isRaw`; MikroORM 6 marks raw SQL as `RawQueryFragment` instances. */

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { MikroORM, PostgreSqlDriver, type Options, type SqlEntityManager } from '@mikro-orm/postgresql';
 import { loadFile, LoadFileError, type LoadFileOptions, type LoadFileResult } from '../features/load-file.js';
-import { CopyPersistError } from '../errors.js';
+import { PgCopyError } from '../errors.js';
 import { ConfigLoaderMissing, loadMikroOrmConfig } from './config.js';
 import { progressView } from './progress.js';
 
@@ -200,7 +200,8 @@ function packageVersion(): string {
 
 /** One line: the error's own message, the database's detail when it adds one. */
 function describe(e: unknown): string {
-  if (e instanceof LoadFileError || e instanceof CliError || e instanceof CopyPersistError) return e.message;
+  if (e instanceof LoadFileError && e.code === 'BAD_HEADER' && e.reason === 'unknown column') return `${e.message}; on the command line: --map header=property`;
+  if (e instanceof PgCopyError || e instanceof CliError) return e.message;
   const error = e as Error & { detail?: string };
   const detail = error.detail && !error.message.includes(error.detail) ? ` (${error.detail})` : '';
   return `${error.message ?? String(e)}${detail}`.replace(/\s*\n\s*/g, ' ');

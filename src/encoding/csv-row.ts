@@ -2,11 +2,11 @@
 // unquoted empty field is NULL and a quoted one is the empty string; NULL is an empty field.
 import { Utils, type AnyEntity, type Dictionary, type EntityProperty, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { CopyPersistError } from '../errors.js';
+import { ValueError, valueErrorAt, valueErrors } from '../errors.js';
 import type { ColumnGroup, EntityPlan } from '../plan/entity-plan.js';
 import type { ChunkWriter } from './chunk-writer.js';
 import { compileRowWriter, type RowWriter } from './compiled-row.js';
-import { ValueError, columnTraits, toPgText, type ColumnTraits } from './pg-text.js';
+import { columnTraits, toPgText, type ColumnTraits } from './pg-text.js';
 import { NUMERIC_SHAPE_GROUPS, type RowShape } from './row-shape.js';
 
 export type { RowShape } from './row-shape.js';
@@ -137,7 +137,7 @@ export class CsvRowEncoder {
         let parts = Utils.asArray(value) as unknown[];
         if (parts.length !== group.fields.length && parts.some(Array.isArray)) parts = Utils.flatten(parts as unknown[][], true);
         if (parts.length !== group.fields.length) {
-          throw new ValueError('UNSUPPORTED_PROPERTY', `a composite key of ${parts.length} values for ${group.fields.length} columns`);
+          throw valueErrors.compositeKeyArity(parts.length, group.fields.length);
         }
         return parts;
       }
@@ -155,7 +155,7 @@ export class CsvRowEncoder {
 
   #describe(error: unknown, group: ColumnGroup, position: number): unknown {
     if (!(error instanceof ValueError)) return error;
-    return new CopyPersistError(error.code, error.message, { entity: this.plan.entityName, property: group.label, position });
+    return valueErrorAt(error, this.plan.entityName, group.label, position);
   }
 }
 

@@ -3,14 +3,8 @@
 // quoting, so COPY and flush hand PostgreSQL's input functions the same text.
 import { JsonProperty, Utils, type Platform } from '@mikro-orm/core';
 import { isRawSql } from '../adapters/mikro-orm.js';
+import { valueErrors } from '../errors.js';
 import type { ColumnTraits } from './column-types.js';
-
-/** Thrown for a value that has no exact text form; the caller adds entity, property and position. */
-export class ValueError extends Error {
-  constructor(readonly code: 'NUL_CHARACTER' | 'INVALID_VALUE' | 'UNSUPPORTED_PROPERTY', message: string) {
-    super(message);
-  }
-}
 
 /** `\u0000` after an even number of backslashes: JSON's escape of NUL, not escaped text. */
 const NUL_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\u0000/;
@@ -26,14 +20,14 @@ export function toPgText(value: unknown, platform: Platform, traits: ColumnTrait
     case 'undefined':
       return null;
     case 'string':
-      if (value.indexOf('\0') !== -1) throw new ValueError('NUL_CHARACTER', 'text holds a NUL character (U+0000), which PostgreSQL cannot store');
+      if (value.indexOf('\0') !== -1) throw valueErrors.nulInText();
       // A NUL can also hide as an escape. JSON text (MikroORM's JsonType serialises before the
       // payload; the encoder serialises object embeddables): jsonb rejects `\u0000` mid-COPY.
       // An array literal from `marshallArray`, which quotes elements with JSON.stringify: the
       // array parser reads `\u0000` as `u0000`, so flush silently stores the text `u0000`.
       // (Every backslash of an element is doubled there, so an odd one can only come from NUL.)
       if ((traits.jsonb || traits.array) && value.indexOf('\\u0000') !== -1 && NUL_ESCAPE.test(value)) {
-        throw traits.jsonb ? jsonbNulError() : arrayNulError();
+        throw traits.jsonb ? valueErrors.nulInJson() : valueErrors.nulInArray();
       }
       return value;
     case 'number':
@@ -41,11 +35,11 @@ export function toPgText(value: unknown, platform: Platform, traits: ColumnTrait
         // flush inlines them as literals PostgreSQL refuses; a float or numeric column stores them,
         // so write what the entity holds (numeric with a declared precision refuses ±Infinity itself)
         if (traits.nonFinite) return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
-        throw new ValueError('INVALID_VALUE', `${value} has no ${traits.integer ? 'integer' : 'SQL'} value; flush cannot write it either`);
+        throw valueErrors.notFinite(value, traits.integer);
       }
       // flush sends `1.5` as a numeric literal that PostgreSQL rounds into an integer column; COPY
       // would reject the text, so refuse rather than differ
-      if (traits.integer && !Number.isInteger(value)) throw new ValueError('INVALID_VALUE', `${value} is not an integer, but the column is`);
+      if (traits.integer && !Number.isInteger(value)) throw valueErrors.notAnInteger(value);
       return String(value);
     case 'bigint':
       return value.toString();
@@ -54,40 +48,32 @@ export function toPgText(value: unknown, platform: Platform, traits: ColumnTrait
     case 'object':
       return objectToText(value, platform, traits);
     default:
-      throw new ValueError('INVALID_VALUE', `a ${typeof value} has no PostgreSQL form`);
+      throw valueErrors.noPgForm(typeof value);
   }
 }
 
 function objectToText(value: object | null, platform: Platform, traits: ColumnTraits): string | null {
   if (value === null) return null;
   if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) throw new ValueError('INVALID_VALUE', 'invalid Date');
+    if (Number.isNaN(value.getTime())) throw valueErrors.invalidDate();
     return (platform as Platform & { formatDate(date: Date): string }).formatDate(value);
   }
   if (ArrayBuffer.isView(value)) {
     return `\\x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}`;
   }
   if (isRawSql(value)) {
-    throw new ValueError('UNSUPPORTED_PROPERTY', 'the value is a raw SQL fragment, which COPY cannot evaluate');
+    throw valueErrors.rawSql();
   }
   if (Array.isArray(value) && !isJsonTagged(value)) {
     // flush would inline the elements as a comma-separated list, which only an `IN (...)` accepts
-    throw new ValueError('UNSUPPORTED_PROPERTY', 'a bare array value; map the property with an array or json type');
+    throw valueErrors.bareArray();
   }
   if (Utils.isPlainObject(value) || isJsonTagged(value)) {
     const json = JSON.stringify(value);
-    if (traits.jsonb && NUL_ESCAPE.test(json)) throw jsonbNulError();
+    if (traits.jsonb && NUL_ESCAPE.test(json)) throw valueErrors.nulInJson();
     return json;
   }
   return String(value);
-}
-
-function jsonbNulError(): ValueError {
-  return new ValueError('NUL_CHARACTER', 'JSON holds a NUL character (\\u0000), which jsonb cannot store');
-}
-
-function arrayNulError(): ValueError {
-  return new ValueError('NUL_CHARACTER', 'an array element holds a NUL character (U+0000), which PostgreSQL cannot store (flush would store it as the text "u0000")');
 }
 
 /** MikroORM tags embeddable copies that must be stored as JSON, arrays included. */

@@ -10,7 +10,7 @@ import { inTransaction } from '../adapters/transaction.js';
 import { CopySession } from '../copy/copy-session.js';
 import { SegmentBuilder } from '../copy/segment.js';
 import { CsvRowEncoder } from '../encoding/csv-row.js';
-import { CopyPersistError } from '../errors.js';
+import { aborted, notACount, notAnEntity, notAnItem, rowCountMismatch, unknownRowKey, type CopyPersistError } from '../errors.js';
 import { KeyAssigner } from '../features/assign-keys.js';
 import { UpsertDestination } from '../features/upsert.js';
 import { LifecycleHooks } from '../features/lifecycle-hooks.js';
@@ -28,7 +28,7 @@ const DEFAULT_CHUNK_SIZE = 2000;
 /** Writes `source` (entities, or plain rows of `rowClass`) in one transaction: the caller's or its own. */
 export async function runCopy(em: SqlEntityManager, rowClass: EntityClass<object> | undefined, source: CopySource<object>, options: CopyPersistOptions): Promise<CopyPersistResult> {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new TypeError(`copyPersist: chunkSize must be a positive integer, got ${chunkSize}`);
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw notACount('copyPersist', 'chunkSize', chunkSize);
   const { signal, onProgress } = options;
   throwIfAborted(signal);
 
@@ -112,7 +112,7 @@ export async function runCopy(em: SqlEntityManager, rowClass: EntityClass<object
         const result: CopyPersistResult = { rows: Object.values(byEntity).reduce((sum, n) => sum + n, 0), byEntity };
         if (!upsertDestination && result.rows !== encoded) {
           // never report success for rows that did not arrive
-          throw new CopyPersistError('INTERNAL', `${encoded} rows were encoded but PostgreSQL counted ${result.rows}; nothing was written`, {});
+          throw rowCountMismatch(encoded, result.rows);
         }
         if (upsertDestination) {
           result.upserted = { inserted: 0, updated: 0, skipped: 0 };
@@ -280,7 +280,7 @@ class ItemReader {
   /** The entity an input item stands for: itself, or one built from a plain row. */
   toEntity(item: unknown, position: number): AnyEntity {
     if (item == null || typeof item !== 'object') {
-      throw new CopyPersistError('UNREGISTERED_ENTITY', `expected an entity or a row object, got ${item === null ? 'null' : typeof item}`, { position });
+      throw notAnItem(item, position);
     }
     if (this.rowMeta) return this.#fromRow(this.rowMeta, item as Record<string, unknown>, position);
     // an instance of an unregistered class fails here, before anything reads its metadata
@@ -308,8 +308,7 @@ class ItemReader {
     const name = typeof cls === 'function' ? cls.name : String(cls);
     const meta = typeof cls === 'function' && cls !== Object ? this.#em.getMetadata().find(cls as EntityClass<object>) : undefined;
     if (!meta || meta.embeddable) {
-      const hint = cls === Object ? ': a plain object; pass the entity class first to copy plain rows (copyPersist(Book, rows))' : ' registered with this ORM';
-      throw new CopyPersistError('UNREGISTERED_ENTITY', `not an entity${hint}`, { entity: label ?? name, position });
+      throw notAnEntity(label ?? name, position, cls === Object);
     }
     return meta;
   }
@@ -319,7 +318,7 @@ class ItemReader {
     if (Utils.isEntity(row as object)) return row as AnyEntity;
     for (const key in row) {
       if (!(key in meta.properties)) {
-        throw new CopyPersistError('UNKNOWN_PROPERTY', 'the row has a key that is not a property of the entity', { entity: meta.className, property: key, position });
+        throw unknownRowKey(meta.className, key, position);
       }
     }
     if (this.#views === undefined) {
@@ -335,5 +334,5 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 }
 
 function abortError(signal: AbortSignal | undefined): CopyPersistError {
-  return new CopyPersistError('ABORTED', 'copyPersist was aborted; nothing was written', {}, { cause: signal?.reason });
+  return aborted(signal?.reason);
 }

@@ -3,7 +3,7 @@
 import { ReferenceKind, type EntityMetadata, type EntityName } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { copyPersist } from '../copy-persist.js';
-import { CopyPersistError } from '../errors.js';
+import { noEntityNamed, notACount, notRegistered, notTableBacked } from '../errors.js';
 import type { CopyPersistOptions, CopyPersistResult } from '../options.js';
 import { isOwningToOne } from '../plan/relations.js';
 
@@ -79,6 +79,8 @@ export async function loadFixtures(em: SqlEntityManager, input: FixtureInput, op
 }
 
 async function copyFixtures(em: SqlEntityManager, input: FixtureInput, options: CopyPersistOptions): Promise<LoadFixturesResult> {
+  // checked before the copy: inside the input's generator the error would arrive as SOURCE_FAILED
+  for (const item of Array.isArray(input) ? input : [input]) if (isFactoryFixture(item)) checkCount(item.count);
   if (isFactoryFixture(input)) return summary(await copyPersist(em, made(input), options));
   if (Array.isArray(input)) {
     const source = input.some(isFactoryFixture) ? expand(input) : input;
@@ -157,7 +159,7 @@ export async function truncateEntities(em: SqlEntityManager, entities?: Readonly
   const tables = new Set<string>();
   for (const meta of metas) {
     if (meta.embeddable || meta.virtual || meta.expression) {
-      throw new CopyPersistError('UNREGISTERED_ENTITY', 'not a table-backed entity (embeddable or virtual)', { entity: meta.className });
+      throw notTableBacked(meta.className);
     }
     tables.add(quotedTable(em, meta));
   }
@@ -172,9 +174,12 @@ function isFactoryFixture(value: unknown): value is FactoryFixture<object, unkno
   return typeof factory?.makeEntity === 'function' && typeof (value as { count?: unknown }).count === 'number';
 }
 
+function checkCount(count: number): void {
+  if (!Number.isInteger(count) || count < 0) throw notACount('loadFixtures', 'count', count, 0);
+}
+
 function* made(fixture: FactoryFixture<object, unknown>): Generator<object> {
   const { factory, count, overrides } = fixture;
-  if (!Number.isInteger(count) || count < 0) throw new TypeError(`loadFixtures: count must be a non-negative integer, got ${count}`);
   for (let i = 0; i < count; i++) {
     yield factory.makeEntity(typeof overrides === 'function' ? (overrides as (index: number) => unknown)(i) : overrides, i);
   }
@@ -199,7 +204,7 @@ function allMetadata(em: SqlEntityManager): EntityMetadata[] {
 
 function metaOf(em: SqlEntityManager, entity: EntityName<object>): EntityMetadata {
   const meta = em.getMetadata().find(entity);
-  if (!meta) throw new CopyPersistError('UNREGISTERED_ENTITY', 'not an entity registered with this ORM', { entity: String((entity as { name?: string }).name ?? entity) });
+  if (!meta) throw notRegistered(String((entity as { name?: string }).name ?? entity));
   return meta as EntityMetadata;
 }
 
@@ -214,7 +219,7 @@ export function entityByName(em: SqlEntityManager, name: string): EntityMetadata
   const meta = findEntity(em, name);
   if (!meta) {
     const metas = allMetadata(em);
-    throw new CopyPersistError('UNREGISTERED_ENTITY', `no entity named "${name}" in this ORM (known: ${metas.filter(m => !m.embeddable && !m.pivotTable).map(m => m.className).sort().join(', ')})`, { entity: name });
+    throw noEntityNamed(name, metas.filter(m => !m.embeddable && !m.pivotTable).map(m => m.className).sort());
   }
   return meta;
 }

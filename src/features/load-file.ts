@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import type { EntityMetadata, EntityName } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { copyPersist } from '../copy-persist.js';
-import { CopyPersistError } from '../errors.js';
+import { CopyPersistError, badHeader, badRow, badRowInParallel, fileNotReadable, loadFileNotACount, loadFileWithoutSource, missingTable, unknownEntity } from '../errors.js';
 import { CopyParallelError } from './parallel.js';
 import type { CopyPersistOptions, CopyPersistResult } from '../options.js';
 import { csvRecords } from '../loaders/csv-records.js';
@@ -123,16 +123,16 @@ const DEFAULT_BATCH_SIZE = 2000;
  */
 export async function loadFile(em: SqlEntityManager, options: LoadFileOptions): Promise<LoadFileResult> {
   const meta = entityOf(em, options.entity);
-  if (!options.path && !options.stream) throw new TypeError('loadFile: give path or stream');
+  if (!options.path && !options.stream) throw loadFileWithoutSource();
   const format = options.format ?? (options.path?.toLowerCase().endsWith('.csv') ? 'csv' : 'ndjson');
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new TypeError(`loadFile: batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw loadFileNotACount('batchSize', batchSize);
   let totalBytes = options.size;
   if (options.path && !options.stream) {
     try {
       totalBytes = statSync(options.path).size;
     } catch (e) {
-      throw new LoadFileError('FILE_NOT_FOUND', `cannot read ${options.path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, undefined, undefined, { cause: e });
+      throw fileNotReadable(options.path, e);
     }
   }
   const input = (options.stream ?? createReadStream(options.path!, { highWaterMark: 256 * 1024 })) as AsyncIterable<Buffer | string>;
@@ -182,7 +182,7 @@ export async function loadFile(em: SqlEntityManager, options: LoadFileOptions): 
     if (cause instanceof LoadFileError) throw cause;
     // undefined_table, invalid_schema_name
     if ((e as { code?: unknown }).code === '42P01' || (e as { code?: unknown }).code === '3F000') {
-      throw new LoadFileError('MISSING_TABLE', `the table of ${meta.className} does not exist (${(e as Error).message.replace(/^copyPersist into \S+ failed[^:]*: /, '')}): create the schema or run the migrations first`, undefined, undefined, { cause: e });
+      throw missingTable(meta.className, e as Error);
     }
     throw e;
   } finally {
@@ -196,10 +196,10 @@ function entityOf(em: SqlEntityManager, entity: LoadFileOptions['entity']): Enti
     const meta = typeof entity === 'string' ? entityByName(em, entity) : (em.getMetadata().find(entity) as EntityMetadata | undefined);
     if (meta) return meta;
   } catch (e) {
-    if (e instanceof CopyPersistError) throw new LoadFileError('UNKNOWN_ENTITY', e.message.replace(/ \([^()]*\)$/, ''), undefined, undefined, { cause: e });
+    if (e instanceof CopyPersistError) throw unknownEntity(entity, e);
     throw e;
   }
-  throw new LoadFileError('UNKNOWN_ENTITY', `not an entity registered with this ORM: ${String(entity)}`);
+  throw unknownEntity(entity);
 }
 
 /** A row ready for copyPersist, with where it came from. */
@@ -282,10 +282,10 @@ async function loadParallel(em: SqlEntityManager, meta: EntityMetadata, rows: As
     const reason = reasonOf(e.cause);
     if (e.position !== undefined) {
       const line = lines.of(e.position);
-      throw new LoadFileError('BAD_ROW', `line ${line}: ${reason}; ${committed}`, line, reason, { cause: e });
+      throw badRowInParallel({ line }, reason, committed, e);
     }
     const failed = e.failed ? `the batch of lines ${lines.of(e.failed[0])}..${lines.of(e.failed[1] - 1)}` : 'a batch';
-    throw new LoadFileError('BAD_ROW', `${failed}: ${reason}; ${committed}`, undefined, reason, { cause: e });
+    throw badRowInParallel({ batch: failed }, reason, committed, e);
   }
 }
 
@@ -359,7 +359,7 @@ class Rejects {
   ) {}
 
   async add(line: number, reason: string, raw: string, cause?: unknown): Promise<void> {
-    if (!this.path) throw new LoadFileError('BAD_ROW', `line ${line}: ${reason}`, line, reason, cause === undefined ? undefined : { cause });
+    if (!this.path) throw badRow(line, reason, cause);
     this.count++;
     this.onReject?.({ line, reason, raw });
     if (!this.#out) {
@@ -403,7 +403,7 @@ async function* csvRows(input: AsyncIterable<Buffer | string>, converter: RowCon
     const { line, raw, fields } = record;
     counts.lines = record.lastLine;
     if (!header) {
-      if (record.error) throw new LoadFileError('BAD_HEADER', `line ${line}: ${record.error}`, line, record.error);
+      if (record.error) throw badHeader(line, record.error);
       header = converter.header(fields.map(f => f ?? ''), line);
       rejects.header = raw;
       continue;

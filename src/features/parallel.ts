@@ -8,8 +8,8 @@ import type { EntityClass } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { discardIfStranded, watchPool } from '../adapters/mikro-orm.js';
 import { runCopy } from '../engine/run.js';
-import { CopyPersistError } from '../errors.js';
-import { entityClassOf } from '../input/entity-class.js';
+import { CopyParallelError, CopyPersistError, aborted, emptyLoadId, loadIdBatchSizeChanged, notACount, parallelInTransaction, parallelWithManage, type InputRange } from '../errors.js';
+import { readCopyCall } from '../input/entity-class.js';
 import { readChunks, type CopySource } from '../input/read-chunks.js';
 import type { CopyPersistOptions, CopyPersistResult } from '../options.js';
 
@@ -39,39 +39,8 @@ export interface CopyParallelResult extends CopyPersistResult {
   skippedBatches: number;
 }
 
-/** A range of input positions, as `input.slice(from, to)`: `from` included, `to` excluded. */
-export type InputRange = [from: number, to: number];
-
-/**
- * Thrown when a batch of {@link copyParallel} fails (code `PARALLEL_FAILED`): every stream has
- * stopped, the failed batch and every batch still in flight were rolled back, and `committed`
- * lists the input ranges that stay written. `cause` is the failed batch's own error (a MikroORM
- * exception or a `CopyPersistError`); `position`, when known, is the failing row's input position.
- *
- * @example
- * ```ts
- * try {
- *   await copyPersist(em, books, { parallel: 4 });
- * } catch (e) {
- *   if (e instanceof CopyParallelError) console.error(e.committed, e.failed, e.cause);
- * }
- * ```
- */
-export class CopyParallelError extends CopyPersistError {
-  /** Input ranges committed before every stream stopped, merged and sorted. */
-  readonly committed: InputRange[];
-  /** Input range of the batch whose error stopped the load. */
-  readonly failed: InputRange | undefined;
-
-  constructor(cause: unknown, committed: InputRange[], failed: InputRange | undefined, position: number | undefined, code: 'PARALLEL_FAILED' | 'ABORTED' = 'PARALLEL_FAILED') {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    const where = failed ? `the batch of input positions ${failed[0]}..${failed[1] - 1} failed` : 'the load failed';
-    const kept = committed.length ? committed.map(([from, to]) => `${from}..${to - 1}`).join(', ') : 'none';
-    super(code, `copyParallel stopped: ${where}: ${reason}; committed input positions: ${kept}`, { position }, { cause });
-    this.committed = committed;
-    this.failed = failed;
-  }
-}
+// the error of a parallel load lives with every other error (errors.ts); re-exported where it was
+export { CopyParallelError, type InputRange } from '../errors.js';
 
 /**
  * Loads the input through several pooled connections at once. The input is cut into batches of
@@ -106,9 +75,8 @@ export function copyParallel(
   b?: CopySource<object> | CopyParallelOptions,
   c?: CopyParallelOptions,
 ): Promise<CopyParallelResult> {
-  const entityClass = entityClassOf(em, a);
-  if (entityClass) return runParallel(em, entityClass, b as CopySource<object>, c ?? {});
-  return runParallel(em, undefined, a as CopySource<object>, (b as CopyParallelOptions | undefined) ?? {});
+  const { entityClass, source, options } = readCopyCall<CopyParallelOptions>(em, a, b, c);
+  return runParallel(em, entityClass, source, options);
 }
 
 interface Batch {
@@ -121,22 +89,16 @@ interface Batch {
 /** The parallel load, its arguments read; `copyPersist` calls it for `{ parallel }`. */
 export async function runParallel(em: SqlEntityManager, rowClass: EntityClass<object> | undefined, source: CopySource<object>, options: CopyParallelOptions): Promise<CopyParallelResult> {
   const { parallel = 2, batchSize = DEFAULT_BATCH_SIZE, loadId, loadTable, signal, onProgress, ...perBatch } = options;
-  if (!Number.isInteger(parallel) || parallel < 1) throw new TypeError(`copyParallel: parallel must be a positive integer, got ${parallel}`);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new TypeError(`copyParallel: batchSize must be a positive integer, got ${batchSize}`);
-  if (loadId !== undefined && (typeof loadId !== 'string' || loadId === '')) throw new TypeError('copyParallel: loadId must be a non-empty string');
+  if (!Number.isInteger(parallel) || parallel < 1) throw notACount('copyParallel', 'parallel', parallel);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw notACount('copyParallel', 'batchSize', batchSize);
+  if (loadId !== undefined && (typeof loadId !== 'string' || loadId === '')) throw emptyLoadId();
   if (em.getTransactionContext()) {
     // each batch commits on its own connection: inside the caller's transaction that would either
     // break its atomicity or (on the caller's one connection) not be parallel at all
-    throw new CopyPersistError(
-      'IN_TRANSACTION',
-      'copyPersist with `parallel` commits each batch in a transaction of its own and cannot run inside a transaction; call it outside, or drop `parallel` to copy within this transaction',
-    );
+    throw parallelInTransaction();
   }
-  if (perBatch.manage) {
-    // every batch runs on a fork, so the copies would land in the forks' identity maps, not the caller's
-    throw new CopyPersistError('INVALID_INPUT', 'copyPersist with `parallel` cannot `manage` the copied entities; load them with em.find() afterwards');
-  }
-  if (signal?.aborted) throw new CopyPersistError('ABORTED', 'copyPersist was aborted; nothing was written', {}, { cause: signal.reason });
+  if (perBatch.manage) throw parallelWithManage();
+  if (signal?.aborted) throw aborted(signal.reason);
 
   const book = loadId === undefined ? undefined : await LoadBook.open(em, loadTable, loadId, batchSize);
 
@@ -196,7 +158,7 @@ export async function runParallel(em: SqlEntityManager, rowClass: EntityClass<ob
   }
 
   if (failure || signal?.aborted) {
-    const error = failure?.error ?? new CopyPersistError('ABORTED', 'copyPersist was aborted', {}, { cause: signal?.reason });
+    const error = failure?.error ?? aborted(signal?.reason, false);
     const failed: InputRange | undefined = failure?.batch ? [failure.batch.from, failure.batch.from + failure.batch.items.length] : undefined;
     const local = positionOf(error);
     const position = local === undefined ? undefined : failure?.batch ? failure.batch.from + local : local;
@@ -331,10 +293,7 @@ class LoadBook {
     const other = recorded.find(r => Number(r.batch_size) !== batchSize);
     if (other) {
       // other batch boundaries would make the recorded batch numbers name other rows
-      throw new CopyPersistError(
-        'INVALID_INPUT',
-        `loadId ${JSON.stringify(loadId)} was started with batchSize ${other.batch_size}; re-run it with the same batchSize (got ${batchSize}) and the same input`,
-      );
+      throw loadIdBatchSizeChanged(loadId, other.batch_size, batchSize);
     }
     return new LoadBook(table, loadId, batchSize, new Set(recorded.map(r => Number(r.batch))));
   }

@@ -3,6 +3,7 @@
 import type { Configuration, ForkOptions, TransactionOptions } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { CopyEntityManager } from '../copy-entity-manager.js';
+import { notTestEntityManager, testTransactionOpen } from '../errors.js';
 
 /** The test transaction of each ORM (keyed by its configuration, which all its EMs share). */
 const active = new WeakMap<Configuration, TestEntityManager>();
@@ -73,10 +74,10 @@ export interface TestTransaction {
  */
 export async function beginTestTransaction(em: EntityManager): Promise<TestTransaction> {
   if (!(em instanceof TestEntityManager)) {
-    throw new TypeError('beginTestTransaction: register the ORM with `entityManager: TestEntityManager` so that forks can join the test transaction');
+    throw notTestEntityManager();
   }
   const config = em.config;
-  if (active.has(config)) throw new Error('beginTestTransaction: the previous test transaction of this ORM was not rolled back');
+  if (active.has(config)) throw testTransactionOpen();
   const fork = em.fork();
   await fork.begin();
   active.set(config, fork);

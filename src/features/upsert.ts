@@ -5,7 +5,7 @@
 import { type AnyEntity, type EntityProperty, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { CopyDestination, RunQuery } from '../copy/copy-session.js';
-import { CopyPersistError } from '../errors.js';
+import { distributionColumn, duplicateConflictKey, mergeFieldNotSet, unknownConflictProperty, unknownConstraint } from '../errors.js';
 import type { CopyConflictOptions } from '../options.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
 import { setGeneratedKey } from './assign-keys.js';
@@ -94,7 +94,7 @@ export class UpsertDestination implements CopyDestination {
     if (conflict.versionColumn) excluded.add(conflict.versionColumn);
     for (const column of only ?? []) {
       if (!columns.includes(column)) {
-        throw new CopyPersistError('UNKNOWN_PROPERTY', `onConflictMergeFields names ${column}, which these rows do not set`, { entity: plan.entityName });
+        throw mergeFieldNotSet(plan.entityName, column);
       }
     }
     const set = (only ?? columns).filter(c => !excluded.has(c)).map(c => `${c} = excluded.${c}`);
@@ -113,11 +113,7 @@ export class UpsertDestination implements CopyDestination {
     );
     if (!rows.length) return;
     const positions = (rows[0].positions as string[]).map(Number);
-    throw new CopyPersistError(
-      'DUPLICATE_KEY',
-      `input positions ${positions.join(' and ')} have the same conflict key; pass onConflictDuplicates: 'last-wins' to keep the last`,
-      { entity: plan.entityName, position: positions[1] },
-    );
+    throw duplicateConflictKey(plan.entityName, positions);
   }
 
   /**
@@ -152,7 +148,7 @@ export class UpsertDestination implements CopyDestination {
         `select a.attname as name from pg_constraint c join pg_attribute a on a.attrelid = c.conrelid and a.attnum = any (c.conkey) ` +
           `where c.conname = ${constraint} and c.conrelid = ${this.#platform.quoteValue(plan.table) as string}::regclass order by array_position(c.conkey, a.attnum)`,
       );
-      if (!rows.length) throw new CopyPersistError('UNKNOWN_PROPERTY', `no constraint ${fields.constraint} on ${plan.table}`, { entity: plan.entityName });
+      if (!rows.length) throw unknownConstraint(plan.entityName, fields.constraint, plan.table);
       keyColumns = rows.map(r => quote(r.name as string));
       target = `on conflict on constraint ${quote(fields.constraint)}`;
     } else {
@@ -177,7 +173,7 @@ export class UpsertDestination implements CopyDestination {
 
   #fieldsOf(plan: EntityPlan, property: string): string[] {
     const prop = plan.meta.root.properties[property];
-    if (!prop) throw new CopyPersistError('UNKNOWN_PROPERTY', 'an onConflict option names a property the entity does not have', { entity: plan.entityName, property });
+    if (!prop) throw unknownConflictProperty(plan.entityName, property);
     return prop.fieldNames;
   }
 }
@@ -196,10 +192,5 @@ export async function rejectWithoutDistributionColumn(platform: Platform, plan: 
   );
   const column = rows[0]?.name as string | undefined;
   if (!column || column === '<none>' || keyColumns.includes(platform.quoteIdentifier(column))) return;
-  throw new CopyPersistError(
-    'DISTRIBUTION_COLUMN',
-    `${plan.table} is a Citus distributed table on ${platform.quoteIdentifier(column)}, and Citus can only enforce unique keys that include the distribution column; ` +
-      `the conflict target (${keyColumns.join(', ')}) does not, so no unique index can arbitrate it. Add the distribution column to onConflictFields (and to the unique constraint)`,
-    { entity: plan.entityName },
-  );
+  throw distributionColumn(plan.entityName, plan.table, platform.quoteIdentifier(column), keyColumns);
 }

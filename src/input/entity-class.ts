@@ -1,7 +1,8 @@
 // The entity class an argument names: a class, or an `EntitySchema` (what `defineEntity` returns,
 // too), as `em.create` accepts them.
 import { EntitySchema, type EntityClass, type EntityManager } from '@mikro-orm/core';
-import { CopyPersistError } from '../errors.js';
+import { unregisteredSchema } from '../errors.js';
+import type { CopySource } from './read-chunks.js';
 
 /** What `copyPersist(em, X, rows)` accepts as `X`. */
 export type EntityClassLike<T extends object> = EntityClass<T> | EntitySchema<T>;
@@ -16,6 +17,26 @@ export function entityClassOf(em: EntityManager, value: unknown): EntityClass<ob
   if (!(value instanceof EntitySchema)) return undefined;
   const meta = value.meta;
   const cls = meta.class ?? (em.getMetadata().find(meta.className as never) as { class?: unknown } | undefined)?.class;
-  if (!cls) throw new CopyPersistError('UNREGISTERED_ENTITY', 'an EntitySchema that is not registered with this ORM', { entity: meta.className });
+  if (!cls) throw unregisteredSchema(meta.className);
   return cls as EntityClass<object>;
+}
+
+/** A call of an entry point, its overloads read: `(entities, options?)` or `(entityClass, rows, options?)`. */
+export interface CopyCall<Options> {
+  /** The class of plain rows; undefined when the input holds entities. */
+  entityClass: EntityClass<object> | undefined;
+  source: CopySource<object>;
+  options: Options;
+}
+
+/**
+ * Reads the `(a, b, c)` of every entry point that takes either entities or a class and its rows
+ * (copyPersist, copyParallel, and through copyPersist `CopyEntityManager.copyPersist`), so that
+ * they all tell the two forms apart the same way.
+ */
+export function readCopyCall<Options extends object>(em: EntityManager, a: unknown, b?: unknown, c?: unknown): CopyCall<Options> {
+  const entityClass = entityClassOf(em, a);
+  const source = (entityClass ? b : a) as CopySource<object>;
+  const options = ((entityClass ? c : b) as Options | undefined) ?? ({} as Options);
+  return { entityClass, source, options };
 }

@@ -1,6 +1,6 @@
 // The caller's input (array, Iterable or AsyncIterable) → arrays of at most `size` items, so that
 // the rest of the pipeline works a chunk at a time and never reads further ahead than that.
-import { CopyPersistError } from '../errors.js';
+import { notIterable, sourceFailed } from '../errors.js';
 
 /** What `copyPersist` accepts as input. */
 export type CopySource<T> = Iterable<T> | AsyncIterable<T>;
@@ -11,8 +11,7 @@ export async function* readChunks<T>(source: CopySource<T>, size: number): Async
     return;
   }
   let position = 0;
-  const failed = (e: unknown) =>
-    new CopyPersistError('SOURCE_FAILED', `the input threw: ${e instanceof Error ? e.message : String(e)}`, { position }, { cause: e });
+  const failed = (e: unknown) => sourceFailed(e, position);
 
   if (isAsyncIterable(source)) {
     const iterator = source[Symbol.asyncIterator]();
@@ -72,7 +71,7 @@ export async function* readChunks<T>(source: CopySource<T>, size: number): Async
     return;
   }
 
-  throw new CopyPersistError('INVALID_INPUT', 'copyPersist expects an array, an Iterable or an AsyncIterable of entities');
+  throw notIterable();
 }
 
 function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {

@@ -3,6 +3,7 @@
 // without quotes (most lines of most files) is one `split`, and a malformed record is reported with
 // its line and skipped instead of ending the parse.
 import { StringDecoder } from 'node:string_decoder';
+import { badDelimiter } from '../errors.js';
 
 /** One CSV record, or the reason it is malformed. */
 export interface CsvRecord {
@@ -36,7 +37,7 @@ const CR = 13;
 /** Parses CSV from a byte stream. Blank lines are skipped (they still count as lines). */
 export async function* csvRecords(input: AsyncIterable<Buffer | string>, options: CsvOptions = {}): AsyncGenerator<CsvRecord> {
   const delimiter = options.delimiter ?? ',';
-  if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') throw new TypeError(`the CSV delimiter must be one character other than a quote or line break, got ${JSON.stringify(delimiter)}`);
+  if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') throw badDelimiter(delimiter);
   const parser = new Parser(delimiter.charCodeAt(0), delimiter, options.relaxQuotes ?? false);
   const decoder = new StringDecoder('utf8');
   let first = true;

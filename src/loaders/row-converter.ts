@@ -4,7 +4,7 @@
 import { ReferenceKind, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { isOwningToOne } from '../plan/relations.js';
-import { LoadFileError } from './load-file-error.js';
+import { missingColumns, unknownColumns } from '../errors.js';
 
 /**
  * Turns a file's record into a row keyed by property name, as `copyPersist(em, Entity, rows)`
@@ -37,11 +37,11 @@ export class RowConverter {
     const props = names.map(name => this.#property(name.trim()));
     const unknown = names.filter((_, i) => !props[i]);
     if (unknown.length) {
-      throw new LoadFileError('BAD_HEADER', `line ${line}: unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map(u => `"${u}"`).join(', ')} (not a property of ${this.#meta.className}; map it with --map header=property)`, line, 'unknown column');
+      throw unknownColumns(line, this.#meta.className, unknown);
     }
     const missing = this.#required.filter(p => !props.includes(p));
     if (missing.length) {
-      throw new LoadFileError('BAD_HEADER', `line ${line}: no column for required propert${missing.length > 1 ? 'ies' : 'y'} ${missing.map(p => p.name).join(', ')}`, line, 'missing column');
+      throw missingColumns(line, missing.map(p => p.name));
     }
     return props;
   }

@@ -3,7 +3,7 @@
 // configuration, then reused for every row.
 import { ReferenceKind, type EntityMetadata, type EntityProperty, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { CopyPersistError } from '../errors.js';
+import { notTableBacked, unsupportedMapping } from '../errors.js';
 import { propsValidatedOnInsert } from '../adapters/mikro-orm.js';
 import { isOwningToOne } from './relations.js';
 
@@ -67,11 +67,10 @@ export function planFor(em: SqlEntityManager, meta: EntityMetadata, schema: stri
 
 function buildPlan(em: SqlEntityManager, meta: EntityMetadata, schemaOfEntity: string | undefined): EntityPlan {
   const entityName = meta.className;
-  const unsupported = (property: string | undefined, why: string) =>
-    new CopyPersistError('UNSUPPORTED_PROPERTY', `copyPersist cannot write ${why}`, { entity: entityName, property });
+  const unsupported = (property: string | undefined, why: string) => unsupportedMapping(entityName, property, why);
 
   if (meta.embeddable || meta.virtual || meta.expression) {
-    throw new CopyPersistError('UNREGISTERED_ENTITY', 'not a table-backed entity (embeddable or virtual)', { entity: entityName });
+    throw notTableBacked(entityName);
   }
   if (meta.readonly) throw unsupported(undefined, 'a readonly entity (flush never inserts it)');
   const inheritance = (meta as EntityMetadata & { inheritanceType?: string }).inheritanceType;

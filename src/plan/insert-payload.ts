@@ -4,7 +4,7 @@
 // embeddables, turns to-one relations into primary keys and adds the STI discriminator.
 import { ChangeSetComputer, ChangeSetType, ReferenceKind, Utils, helper, type AnyEntity, type Dictionary, type EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { CopyPersistError } from '../errors.js';
+import { notEnumValue, referenceWithoutKey, requiredValue, wrongRuntimeType } from '../errors.js';
 import { isRawSql, scalarRuntimeTypes } from '../adapters/mikro-orm.js';
 import type { EntityPlan } from './entity-plan.js';
 import { toOneTarget } from './relations.js';
@@ -28,7 +28,7 @@ export function checkInsert(em: SqlEntityManager, plan: EntityPlan, entity: AnyE
   applyInitializers(em, plan, entity);
   for (const prop of plan.requiredProps) {
     if (entity[prop.name] == null) {
-      throw new CopyPersistError('REQUIRED_VALUE', 'a required property is null or undefined', { entity: plan.entityName, property: prop.name, position });
+      throw requiredValue(plan.entityName, prop.name, position);
     }
   }
   for (const prop of plan.validatedProps) checkRuntimeType(plan, prop, entity, position);
@@ -36,11 +36,7 @@ export function checkInsert(em: SqlEntityManager, plan: EntityPlan, entity: AnyE
     if (deferred?.includes(prop)) continue;
     const target = toOneTarget(entity, prop);
     if (target && !helper(target).hasPrimaryKey()) {
-      throw new CopyPersistError(
-        'MISSING_REFERENCE_KEY',
-        `the referenced ${helper(target).__meta.className} has no primary key; copy it in the same call, copy it first, or pass cascade: true`,
-        { entity: plan.entityName, property: prop.name, position },
-      );
+      throw referenceWithoutKey(plan.entityName, prop.name, helper(target).__meta.className, position);
     }
   }
 }
@@ -120,12 +116,12 @@ function checkRuntimeType(plan: EntityPlan, prop: EntityProperty, entity: AnyEnt
   const property = prop.embedded ? prop.embedded.join('.') : prop.name;
   if (prop.enum && prop.items) {
     if (!prop.items.some(item => item === value)) {
-      throw new CopyPersistError('INVALID_VALUE', `${JSON.stringify(value)} is not one of the enum's values`, { entity: plan.entityName, property, position });
+      throw notEnumValue(plan.entityName, property, value, position);
     }
     return;
   }
   const given = Utils.getObjectType(value);
   if (given !== prop.runtimeType && scalarRuntimeTypes.has(prop.runtimeType)) {
-    throw new CopyPersistError('INVALID_VALUE', `expected a ${prop.runtimeType}, got a ${given}`, { entity: plan.entityName, property, position });
+    throw wrongRuntimeType(plan.entityName, property, prop.runtimeType, given, position);
   }
 }

@@ -2,7 +2,7 @@
 // key, which edges flush's persist cascade follows, and the order tables must be written in.
 import { Cascade, ReferenceKind, Reference, Utils, helper, type AnyEntity, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { CopyPersistError } from '../errors.js';
+import { tableCycle } from '../errors.js';
 
 /** A many-to-one, or the owning side of a one-to-one: the row holds the foreign key. */
 export function isOwningToOne(prop: EntityProperty): boolean {
@@ -103,11 +103,7 @@ export function orderTables(tables: Iterable<EntityMetadata>, edges: Iterable<Ta
         if (seen >= 0) {
           const cycle = path.slice(seen);
           const text = cycle.map((t, i) => `${t.className}.${names.get(t)!.get(cycle[(i + 1) % cycle.length])}`).join(' → ');
-          throw new CopyPersistError(
-            'UNSUPPORTED_PROPERTY',
-            `a cycle of new entities through non-nullable foreign keys (${text}); make one of them nullable or copy in two calls`,
-            { entity: cycle[0].className, property: names.get(cycle[0])!.get(cycle[1 % cycle.length]) },
-          );
+          throw tableCycle(text, cycle[0].className, names.get(cycle[0])!.get(cycle[1 % cycle.length]));
         }
         path.push(after);
       }

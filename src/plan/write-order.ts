@@ -5,7 +5,7 @@
 // collections become pivot rows, written after both sides.
 import { EventType, ReferenceKind, helper, type AnyEntity, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { CopyPersistError } from '../errors.js';
+import { rowCycle, unsupportedPivot, unwrittenRelated, type CopyPersistError } from '../errors.js';
 import {
   cascadesPersist,
   collectionItems,
@@ -327,10 +327,7 @@ function pivotFactory(em: SqlEntityManager, prop: EntityProperty): (owner: AnyEn
   const ownerSide = sides.find(p => same(p.fieldNames, prop.joinColumns));
   const targetSide = sides.find(p => p !== ownerSide && same(p.fieldNames, prop.inverseJoinColumns));
   if (!pivotMeta || !ownerSide || !targetSide) {
-    throw new CopyPersistError('UNSUPPORTED_PROPERTY', 'a many-to-many property whose pivot entity has no plain foreign keys to both sides', {
-      entity: typeof prop.pivotEntity === 'function' ? (prop.pivotEntity as { name: string }).name : String(prop.pivotEntity),
-      property: prop.name,
-    });
+    throw unsupportedPivot(typeof prop.pivotEntity === 'function' ? (prop.pivotEntity as { name: string }).name : String(prop.pivotEntity), prop.name);
   }
   return (owner, target) => em.create(pivotMeta.class, { [ownerSide.name]: owner, [targetSide.name]: target } as never, { persist: false }) as AnyEntity;
 }
@@ -354,19 +351,11 @@ function refuseUnwrittenItems(em: SqlEntityManager, entity: AnyEntity, meta: Ent
 }
 
 function unwrittenError(em: SqlEntityManager, entity: AnyEntity, prop: EntityProperty, item: AnyEntity, cascade: boolean): CopyPersistError {
-  const meta = metadataOf(em, entity);
-  const other = metadataOf(em, item).className;
-  const hint = cascade ? `its relation has no persist cascade; copy the ${other} too` : `pass cascade: true, or copy the ${other} in the same call or first`;
-  return new CopyPersistError('MISSING_REFERENCE_KEY', `holds a new ${other} that this call would not write (${hint})`, { entity: meta.className, property: prop.name });
+  return unwrittenRelated(metadataOf(em, entity).className, prop.name, metadataOf(em, item).className, cascade);
 }
 
 function cycleError(em: SqlEntityManager, entity: AnyEntity, prop: EntityProperty): CopyPersistError {
-  const meta = metadataOf(em, entity);
-  return new CopyPersistError(
-    'UNSUPPORTED_PROPERTY',
-    `new ${meta.className} rows reference each other in a cycle through the non-nullable ${prop.name}; make it nullable or copy in two calls`,
-    { entity: meta.className, property: prop.name },
-  );
+  return rowCycle(metadataOf(em, entity).className, prop.name);
 }
 
 /**

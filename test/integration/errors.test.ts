@@ -8,7 +8,22 @@ import {
   UniqueConstraintViolationException,
   type MikroORM,
 } from '@mikro-orm/postgresql';
-import { CopyPersistError, type CopyEntityManager, type CopyErrorCode } from '../../src/index.js';
+import { Readable } from 'node:stream';
+import { EntitySchema } from '@mikro-orm/postgresql';
+import {
+  CopyParallelError,
+  CopyPersistError,
+  LoadFileError,
+  PgCopyError,
+  TestEntityManager,
+  beginTestTransaction,
+  copyParallel,
+  loadFile,
+  loadFixtures,
+  type CopyEntityManager,
+  type CopyErrorCode,
+  type LoadFileErrorCode,
+} from '../../src/index.js';
 import { Author, Book, libraryEntities } from '../support/library.js';
 import { MIKRO_ORM_VERSION, assertPoolHealthy, countRows, initTestOrm } from '../support/orm.js';
 
@@ -31,6 +46,37 @@ function copyError(code: CopyErrorCode, entity?: string, property?: string, posi
   };
 }
 
+/** A bad option: the package's own error (never a bare TypeError) with code INVALID_OPTION, naming the option in `option` and the message. */
+function invalidOption(option: string, type: typeof CopyPersistError | typeof LoadFileError = CopyPersistError) {
+  return (e: unknown) => {
+    assert.ok(e instanceof type, `expected a ${type.name}, got ${String(e)}`);
+    assert.ok(e instanceof PgCopyError);
+    assert.equal(e.code, 'INVALID_OPTION');
+    assert.equal(e.option, option);
+    assert.match(e.message, new RegExp(`\\b${option}\\b`));
+    return true;
+  };
+}
+
+/** A LoadFileError of `code`. */
+function loadFileError(code: LoadFileErrorCode) {
+  return (e: unknown) => {
+    assert.ok(e instanceof LoadFileError, `expected a LoadFileError, got ${String(e)}`);
+    assert.equal(e.code, code);
+    return true;
+  };
+}
+
+/** Two new rows of one table referencing each other through a non-nullable key. */
+class Node {
+  id!: number;
+  next!: Node;
+}
+const NodeSchema = new EntitySchema<Node>({
+  class: Node,
+  properties: { id: { type: 'integer', primary: true }, next: { kind: 'm:1', entity: () => Node } },
+});
+
 /** A MikroORM exception of `type` whose message and `copyPersist` field name the entity and the input position. */
 function databaseError(type: new (...args: never[]) => Error, entity: string, position: number | undefined, detail?: RegExp) {
   return (e: unknown) => {
@@ -50,7 +96,7 @@ describe('bad input and database errors: a clear error, nothing written, a healt
     Array.from({ length: n }, (_, i) => em.create(Author, { id: i + 1, name: `author ${i + 1}`, email: `a${i + 1}@example.com` }, { persist: false }));
 
   before(async () => {
-    orm = await initTestOrm({ schema: SCHEMA, entities: libraryEntities });
+    orm = await initTestOrm({ schema: SCHEMA, entities: [...libraryEntities, NodeSchema] });
     // constraints MikroORM's metadata does not know, to provoke the database's own errors
     await orm.em.getConnection().execute(`alter table ${BOOKS} add constraint pages_positive check (pages > 0)`);
     await orm.em.getConnection().execute(`alter table ${AUTHORS} alter column email set not null`);
@@ -237,5 +283,102 @@ describe('bad input and database errors: a clear error, nothing written, a healt
       throw new Error('network gone');
     }
     await assert.rejects(em.copyPersist(failing()), copyError('SOURCE_FAILED', undefined, undefined, 1));
+  });
+
+  it('a bad chunkSize is INVALID_OPTION naming chunkSize', async () => {
+    const em = fork();
+    await assert.rejects(em.copyPersist(authors(em, 1), { chunkSize: 0 }), invalidOption('chunkSize'));
+  });
+
+  it('bad parallel, batchSize and loadId are INVALID_OPTION naming each', async () => {
+    const em = fork();
+    await assert.rejects(copyParallel(em, authors(em, 1), { parallel: 1.5 }), invalidOption('parallel'));
+    await assert.rejects(copyParallel(em, authors(em, 1), { parallel: 2, batchSize: -1 }), invalidOption('batchSize'));
+    await assert.rejects(copyParallel(em, Author, [], { parallel: 2, loadId: '' }), invalidOption('loadId'));
+  });
+
+  it('parallel with manage is INVALID_OPTION naming manage', async () => {
+    const em = fork();
+    await assert.rejects(em.copyPersist(authors(em, 1), { parallel: 2, manage: true }), invalidOption('manage'));
+  });
+
+  it('a factory fixture with a bad count is INVALID_OPTION naming count (not SOURCE_FAILED)', async () => {
+    const factory = { makeEntity: () => new Author() };
+    await assert.rejects(loadFixtures(fork(), { factory: factory as never, count: -1 }), invalidOption('count'));
+    await assert.rejects(loadFixtures(fork(), [{ factory: factory as never, count: 1.5 }]), invalidOption('count'));
+  });
+
+  it('loadFile without path or stream, with a bad batchSize or delimiter: LoadFileError INVALID_OPTION', async () => {
+    await assert.rejects(loadFile(fork(), { entity: Author }), invalidOption('path', LoadFileError));
+    const stream = () => Readable.from(['name\nx\n']);
+    await assert.rejects(loadFile(fork(), { entity: Author, stream: stream(), format: 'csv', batchSize: 0 }), invalidOption('batchSize', LoadFileError));
+    await assert.rejects(loadFile(fork(), { entity: Author, stream: stream(), format: 'csv', delimiter: ';;' }), invalidOption('delimiter', LoadFileError));
+  });
+
+  it('loadFile of an entity the ORM does not know: LoadFileError UNKNOWN_ENTITY', async () => {
+    await assert.rejects(loadFile(fork(), { entity: 'Writer', stream: Readable.from(['{}\n']) }), loadFileError('UNKNOWN_ENTITY'));
+  });
+
+  it('beginTestTransaction on an ORM without TestEntityManager is INVALID_OPTION naming entityManager', async () => {
+    await assert.rejects(beginTestTransaction(orm.em), invalidOption('entityManager'));
+  });
+
+  it('a cycle of new rows in one table through a non-nullable key is REFERENCE_CYCLE', async () => {
+    const em = fork();
+    const a = em.create(Node, { id: 1, next: 2 }, { persist: false });
+    const b = em.create(Node, { id: 2, next: a }, { persist: false });
+    a.next = b;
+    await assert.rejects(em.copyPersist([a, b]), copyError('REFERENCE_CYCLE', 'Node', 'next'));
+    assert.equal(await countRows(orm, `${SCHEMA}.node`), 0);
+  });
+
+  it('an upsert on a constraint the table does not have is UNKNOWN_CONSTRAINT', async () => {
+    const rows = [{ id: 1, name: 'a', email: 'a@x' }];
+    await assert.rejects(fork().copyPersist(Author, rows, { onConflictFields: { constraint: 'no_such_constraint' } }), (e: unknown) => {
+      copyError('UNKNOWN_CONSTRAINT', 'Author')(e);
+      assert.match((e as Error).message, /no_such_constraint/);
+      return true;
+    });
+  });
+
+  it('the abort message is the same from a single and a parallel load', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const em = fork();
+    const single = await em.copyPersist(authors(em, 1), { signal: controller.signal }).catch((e: unknown) => e);
+    const parallel = await em.copyPersist(authors(em, 1), { parallel: 2, signal: controller.signal }).catch((e: unknown) => e);
+    assert.ok(single instanceof CopyPersistError && parallel instanceof CopyPersistError);
+    assert.deepEqual([single.code, parallel.code], ['ABORTED', 'ABORTED']);
+    assert.equal(parallel.message, single.message);
+  });
+
+  it('one family: every error class of the package is a PgCopyError with a code, and keeps its name', () => {
+    const persist = new CopyPersistError('INVALID_VALUE', 'x');
+    const parallel = new CopyParallelError(persist, [], undefined, undefined);
+    const file = new LoadFileError('BAD_ROW', 'line 1: x', 1, 'x');
+    for (const e of [persist, parallel, file]) assert.ok(e instanceof PgCopyError && e instanceof Error);
+    assert.ok(parallel instanceof CopyPersistError);
+    assert.ok(!(file instanceof CopyPersistError));
+    // names users match on across two copies of the package (import and require)
+    assert.deepEqual([persist.name, parallel.name, file.name], ['CopyPersistError', 'CopyPersistError', 'LoadFileError']);
+    assert.deepEqual([persist.code, parallel.code, file.code], ['INVALID_VALUE', 'PARALLEL_FAILED', 'BAD_ROW']);
+  });
+});
+
+describe('test transactions: one per ORM at a time', () => {
+  let orm: MikroORM;
+  before(async () => {
+    orm = await initTestOrm({ schema: `${SCHEMA}_tx`, entities: libraryEntities, entityManager: TestEntityManager });
+  });
+  after(async () => orm?.close(true));
+
+  it('a second test transaction while the first is open is IN_TRANSACTION', async () => {
+    const first = await beginTestTransaction(orm.em);
+    try {
+      await assert.rejects(beginTestTransaction(orm.em), copyError('IN_TRANSACTION'));
+    } finally {
+      await first.rollback();
+    }
+    await assertPoolHealthy(orm);
   });
 });

@@ -212,6 +212,7 @@ describe('cascade: whole object graphs', () => {
     chicken.egg = egg;
     await assert.rejects(em.copyPersist([chicken], { cascade: true }), (e: unknown) => {
       assert.ok(e instanceof CopyPersistError);
+      assert.equal(e.code, 'REFERENCE_CYCLE');
       // the cycle is named from either of its tables
       assert.match(e.message, /cycle of new entities through non-nullable foreign keys \((Chicken\.egg → Egg\.chicken|Egg\.chicken → Chicken\.egg)\)/);
       return true;

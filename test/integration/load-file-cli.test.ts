@@ -114,6 +114,14 @@ describe('the CLI', () => {
     assert.match(verbose.stderr, /^mikro-orm-pg-copy: line 3: pages: not a number: "oops"\nLoadFileError: .*\n {4}at /);
   });
 
+  it('an unknown CSV column: the message adds how --map maps it, nothing written', async () => {
+    const result = await run('load', 'data/books.csv', '--entity', 'Book', '--no-progress');
+    assert.equal(result.code, 1, result.stderr);
+    // the library names its own option; the CLI's wording adds the flag
+    assert.match(result.stderr, /^mikro-orm-pg-copy: line 1: unknown columns? "Name".*option map.*; on the command line: --map header=property\nnothing was written/);
+    assert.equal(await countRows(orm, `${SCHEMA}.book`), 0);
+  });
+
   it('a row the database rejects is named by its line, in one line', async () => {
     const result = await run('load', 'data/ids.csv', '--entity', 'Book', '--no-progress');
     assert.equal(result.code, 1);

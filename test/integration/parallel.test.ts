@@ -233,7 +233,7 @@ describe('parallel streams', () => {
     // another batchSize would renumber the batches: refused
     await assert.rejects(
       copyParallel(em3, authors(em3, n), { ...options(), batchSize: 500 }),
-      (e: unknown) => e instanceof CopyPersistError && e.code === 'INVALID_INPUT' && /batchSize 1000/.test(e.message),
+      (e: unknown) => e instanceof CopyPersistError && e.code === 'INVALID_OPTION' && e.option === 'batchSize' && /batchSize 1000/.test(e.message),
     );
     assert.equal(await countRows(orm, AUTHORS), n);
     await assertPoolHealthy(orm);

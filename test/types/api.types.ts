@@ -2,7 +2,18 @@
 // and the mistakes below must not. Each `@ts-expect-error` fails the build if its line compiles.
 import type { EntityManager as CoreEntityManager } from '@mikro-orm/core';
 import { EntitySchema, MikroORM, type EntityManager as PgEntityManager } from '@mikro-orm/postgresql';
-import { copyPersist, defineCopyConfig, type CopyEntityManager } from '../../src/index.js';
+import {
+  CopyParallelError,
+  CopyPersistError,
+  LoadFileError,
+  PgCopyError,
+  copyPersist,
+  defineCopyConfig,
+  type CopyEntityManager,
+  type CopyErrorCode,
+  type LoadFileErrorCode,
+  type PgCopyErrorCode,
+} from '../../src/index.js';
 
 class Book {
   id?: number;
@@ -37,4 +48,31 @@ export async function usage(): Promise<void> {
   await em.copyPersist(Book, [{ title: 42 }]);
   // @ts-expect-error a required property missing
   await em.copyPersist(Book, [{ pages: 1 }]);
+}
+
+// the error family: one base with a code users can narrow on, today's classes below it
+export function errors(e: unknown): string | undefined {
+  const codes: PgCopyErrorCode[] = ['INVALID_OPTION', 'REFERENCE_CYCLE', 'UNKNOWN_CONSTRAINT', 'BAD_ROW'];
+  const persistCodes: CopyErrorCode[] = ['INVALID_OPTION', 'REFERENCE_CYCLE', 'UNKNOWN_CONSTRAINT'];
+  const fileCodes: LoadFileErrorCode[] = ['INVALID_OPTION', 'BAD_HEADER'];
+  // @ts-expect-error BAD_ROW is a LoadFileError code, not a CopyPersistError one
+  const wrong: CopyErrorCode = 'BAD_ROW';
+  void [codes, persistCodes, fileCodes, wrong];
+  const base: PgCopyError = new LoadFileError('BAD_ROW', 'x');
+  const persist: PgCopyError<CopyErrorCode> = new CopyParallelError(base, [], undefined, undefined);
+  void persist;
+  if (e instanceof CopyPersistError) {
+    const code: CopyErrorCode = e.code;
+    return `${code} ${e.entity ?? ''} ${e.property ?? ''} ${e.position ?? ''} ${e.option ?? ''}`;
+  }
+  if (e instanceof LoadFileError) {
+    const code: LoadFileErrorCode = e.code;
+    return `${code} ${e.line ?? ''} ${e.reason ?? ''} ${e.option ?? ''}`;
+  }
+  if (e instanceof PgCopyError) {
+    const code: PgCopyErrorCode = e.code;
+    return code;
+  }
+  // @ts-expect-error the base class is abstract: throw one of its subclasses
+  return new PgCopyError('INTERNAL', 'x').code;
 }
