@@ -7,7 +7,7 @@ import { CopyPersistError } from '../errors.js';
 import { entityClassOf, type EntityClassLike } from '../input/entity-class.js';
 import type { CopySource } from '../input/read-chunks.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
-import { createStage, keyColumnsOf, rowToEntity, runStaged } from './staged-rows.js';
+import { checkRow, createStage, keyColumnsOf, runStaged } from './staged-rows.js';
 
 /** Counts of a {@link copyDelete}. */
 export interface CopyDeleteResult {
@@ -49,7 +49,6 @@ export async function copyDelete(anyEm: EntityManager, a: CopySource<object> | E
   const entityClass = entityClassOf(em, a);
   const source = (entityClass ? b : a) as CopySource<unknown>;
   const destination = new DeleteDestination(em.getPlatform());
-  const fromRow = rowToEntity(em);
   await runStaged(em, entityClass, source, {
     name: 'copyDelete',
     stages: () => false,
@@ -58,7 +57,7 @@ export async function copyDelete(anyEm: EntityManager, a: CopySource<object> | E
       const uow = em.getUnitOfWork();
       for (const entity of entities) if (helper(entity).__managed) uow.unsetIdentity(entity);
     },
-  }, (meta, item, position) => fromRow(meta, keyRow(meta, item, position), position));
+  }, (meta, item, position) => checkRow(meta, keyRow(meta, item, position), position));
   const byEntity = destination.counts;
   const sum = (key: 'deleted' | 'notFound') => Object.values(byEntity).reduce((n, counts) => n + counts[key], 0);
   return { deleted: sum('deleted'), notFound: sum('notFound'), byEntity };

@@ -9,7 +9,7 @@ import { CopyPersistError } from '../errors.js';
 import { entityClassOf, type EntityClassLike } from '../input/entity-class.js';
 import type { CopySource } from '../input/read-chunks.js';
 import type { ColumnGroup, EntityPlan } from '../plan/entity-plan.js';
-import { createStage, keyColumnsOf, rejectDuplicateKeys, rowToEntity, runStaged } from './staged-rows.js';
+import { checkRow, createStage, keyColumnsOf, rejectDuplicateKeys, runStaged } from './staged-rows.js';
 
 /** Options of {@link copyUpdate}. */
 export interface CopyUpdateOptions {
@@ -114,7 +114,7 @@ export async function copyUpdate(
     destination,
     failure: () => destination.failure,
     settle: entities => settleUpdated(em, entities),
-  }, rowToEntity(em));
+  }, checkRow);
   const byEntity = destination.counts;
   const sum = (key: 'updated' | 'notFound') => Object.values(byEntity).reduce((n, counts) => n + counts[key], 0);
   return { updated: sum('updated'), notFound: sum('notFound'), byEntity };
@@ -182,7 +182,6 @@ class UpdateDestination implements CopyDestination {
     const stage = this.#stages.get(plan)!;
     const keys = keyColumnsOf(this.#platform, plan);
     const on = keys.map(c => `t.${c} = s.${c}`).join(' and ');
-    await rejectDuplicateKeys(plan, keys, stage, run, 'copyUpdate');
     const meta = plan.meta.root;
     const versionProp = meta.versionProperty ? meta.properties[meta.versionProperty] : undefined;
     const versionColumn = versionProp && this.#platform.quoteIdentifier(versionProp.fieldNames[0]);
@@ -195,6 +194,9 @@ class UpdateDestination implements CopyDestination {
     const set = columns.filter(c => settable.has(c));
     const version = versionColumn ? { column: versionColumn, isDate: versionProp!.runtimeType === 'Date', checked } : undefined;
     const { rowCount } = await run(stagedUpdateSql({ table: plan.table, stage, keys, set, version }));
+    // a row meets at most one staged key, so only a shortfall can hide duplicates (which one
+    // PostgreSQL applied would be arbitrary): checked then, and the call fails
+    if (rowCount < copied) await rejectDuplicateKeys(plan, keys, stage, run, 'copyUpdate');
     const notFound = copied - rowCount;
     if (notFound > 0 && this.#onMissing === 'fail') {
       const { rows } = await run(`select min(s."_ord")::text as ord from ${stage} as s where not exists (select 1 from ${plan.table} as t where ${on})`);

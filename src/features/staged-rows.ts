@@ -13,6 +13,7 @@ import { CsvRowEncoder } from '../encoding/csv-row.js';
 import { CopyPersistError } from '../errors.js';
 import { readChunks, type CopySource } from '../input/read-chunks.js';
 import { planFor, type ColumnGroup, type EntityPlan, type PlanCache } from '../plan/entity-plan.js';
+import { rowViewFactory } from '../plan/row-view.js';
 
 const CHUNK_SIZE = 2000;
 let stageCounter = 0;
@@ -55,25 +56,32 @@ function narrowPlan(plan: EntityPlan, keep: (group: ColumnGroup) => boolean): En
 /**
  * Encodes `source` (entities, or plain rows of `rowClass`) with the staged columns of each class
  * and hands them to the operation's destination, in the caller's transaction or one of its own.
- * `toEntity` turns a plain item into an entity of `rowClass`.
+ * `toRow` checks a plain item and gives the row of property values it stands for.
  */
 export async function runStaged(
   em: SqlEntityManager,
   rowClass: EntityClass<object> | undefined,
   source: CopySource<unknown>,
   operation: StagedOperation,
-  toEntity: (meta: EntityMetadata, item: unknown, position: number) => AnyEntity,
+  toRow: (meta: EntityMetadata, item: unknown, position: number) => Record<string, unknown>,
 ): Promise<void> {
   const plans: PlanCache = new Map();
   const narrowed = new Map<EntityPlan, CsvRowEncoder>();
-  const rowMeta = rowClass ? metaOf(em, rowClass, 0) : undefined;
-  const encoderOf = (entity: AnyEntity, position: number) => {
-    const meta = rowMeta && entity.constructor === rowMeta.class ? rowMeta : metaOf(em, entity.constructor, position);
-    const plan = planFor(em, meta, helper(entity).__schema ?? em.schema, plans);
+  const encoderFor = (plan: EntityPlan) => {
     let encoder = narrowed.get(plan);
     if (!encoder) narrowed.set(plan, (encoder = new CsvRowEncoder(em, narrowPlan(plan, g => operation.stages(plan, g)))));
     return encoder;
   };
+  const rowMeta = rowClass ? metaOf(em, rowClass, 0) : undefined;
+  const rowEncoder = rowMeta && encoderFor(planFor(em, rowMeta, em.schema, plans));
+  // plain rows of plain scalars skip em.create (plan/row-view.ts), unless an `onUpdate` function
+  // is to be handed the entity
+  const viewOf = rowEncoder && !rowMeta!.hydrateProps.some(p => p.onUpdate) ? rowViewFactory(em, rowEncoder.plan, true) : undefined;
+  const encoderOf = (entity: AnyEntity, position: number) => {
+    const meta = rowMeta && entity.constructor === rowMeta.class ? rowMeta : metaOf(em, entity.constructor, position);
+    return encoderFor(planFor(em, meta, helper(entity).__schema ?? em.schema, plans));
+  };
+  const keyProps = (meta: EntityMetadata) => meta.root.primaryKeys;
   const written: AnyEntity[] = [];
   await inTransaction(em, trx =>
     withTransactionConnection(trx, async submit => {
@@ -87,15 +95,33 @@ export async function runStaged(
         let position = 0;
         for await (const chunk of readChunks(source, CHUNK_SIZE)) {
           for (const item of chunk) {
-            const entity = rowMeta && !isEntity(item) ? toEntity(rowMeta, item, position) : asEntity(item, position);
-            const encoder = encoderOf(entity, position);
-            if (!helper(entity).hasPrimaryKey()) {
-              throw new CopyPersistError('MISSING_KEY', `${operation.name} needs the primary key of every item`, { entity: encoder.plan.entityName, position });
+            let entity: AnyEntity;
+            let encoder: CsvRowEncoder;
+            let isView = false;
+            if (rowMeta && !isEntity(item)) {
+              const row = toRow(rowMeta, item, position);
+              const view = viewOf?.(row);
+              if (view) {
+                entity = view;
+                encoder = rowEncoder!;
+                isView = true;
+                if (keyProps(rowMeta).some(k => view[k] == null)) throw missingKey(operation, encoder, position);
+              } else {
+                entity = em.create(rowMeta.class, row as never, { persist: false }) as AnyEntity;
+                encoder = encoderOf(entity, position);
+              }
+            } else {
+              entity = asEntity(item, position);
+              encoder = encoderOf(entity, position);
             }
-            operation.prepare?.(encoder.plan, entity);
+            // a view is no entity: nothing to prepare, and nothing to settle afterwards
+            if (!isView) {
+              if (!helper(entity).hasPrimaryKey()) throw missingKey(operation, encoder, position);
+              operation.prepare?.(encoder.plan, entity);
+              written.push(entity);
+            }
             builder.row = entity;
             encoder.writeEntity(entity, position, undefined, builder, position);
-            written.push(entity);
             position++;
           }
           for (const segment of builder.take()) {
@@ -114,6 +140,10 @@ export async function runStaged(
   operation.settle?.(written);
 }
 
+function missingKey(operation: StagedOperation, encoder: CsvRowEncoder, position: number): CopyPersistError {
+  return new CopyPersistError('MISSING_KEY', `${operation.name} needs the primary key of every item`, { entity: encoder.plan.entityName, position });
+}
+
 /** A temporary staging table holding the COPY's columns plus each row's input position (`_ord`); dropped at commit. */
 export async function createStage(platform: Platform, plan: EntityPlan, columns: string[], run: RunQuery): Promise<{ table: string; columns: string[] }> {
   const stage = platform.quoteIdentifier(`mikro_orm_pg_copy_stage_b${++stageCounter}`);
@@ -127,19 +157,17 @@ export function keyColumnsOf(platform: Platform, plan: EntityPlan): string[] {
   return root.primaryKeys.flatMap(name => root.properties[name].fieldNames).map(f => platform.quoteIdentifier(f));
 }
 
-/** Turns a plain row of `meta` into an entity as `em.create` builds it (not managed, not scheduled). */
-export function rowToEntity(em: SqlEntityManager): (meta: EntityMetadata, item: unknown, position: number) => AnyEntity {
-  return (meta, item, position) => {
-    if (item == null || typeof item !== 'object') {
-      throw new CopyPersistError('UNREGISTERED_ENTITY', `expected a row object, got ${item === null ? 'null' : typeof item}`, { entity: meta.className, position });
+/** Checks a plain row of `meta`: an object whose keys are all properties of the entity. */
+export function checkRow(meta: EntityMetadata, item: unknown, position: number): Record<string, unknown> {
+  if (item == null || typeof item !== 'object') {
+    throw new CopyPersistError('UNREGISTERED_ENTITY', `expected a row object, got ${item === null ? 'null' : typeof item}`, { entity: meta.className, position });
+  }
+  for (const key in item) {
+    if (!(key in meta.properties)) {
+      throw new CopyPersistError('UNKNOWN_PROPERTY', 'the row has a key that is not a property of the entity', { entity: meta.className, property: key, position });
     }
-    for (const key in item) {
-      if (!(key in meta.properties)) {
-        throw new CopyPersistError('UNKNOWN_PROPERTY', 'the row has a key that is not a property of the entity', { entity: meta.className, property: key, position });
-      }
-    }
-    return em.create(meta.class, item as never, { persist: false }) as AnyEntity;
-  };
+  }
+  return item as Record<string, unknown>;
 }
 
 /** Two input items with one key: which would win is up to the database, so the call fails instead. */
