@@ -1,4 +1,7 @@
 import type { RequiredEntityData } from '@mikro-orm/core';
+import { copyDelete, type CopyDeleteKey, type CopyDeleteResult } from './features/copy-delete.js';
+import { copyUpdate, type CopyUpdateOptions, type CopyUpdateResult } from './features/copy-update.js';
+import { copySync, type CopySyncOptions, type CopySyncResult } from './features/sync.js';
 import { EntityManager, type PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { copyPersist } from './copy-persist.js';
 import type { EntityClassLike } from './input/entity-class.js';
@@ -43,5 +46,49 @@ export class CopyEntityManager<Driver extends PostgreSqlDriver = PostgreSqlDrive
   copyPersist<T extends object>(entityClass: EntityClassLike<T>, rows: CopySource<RequiredEntityData<T>>, options?: CopyPersistOptions): Promise<CopyPersistResult>;
   copyPersist(a: CopySource<object> | EntityClassLike<object>, b?: CopySource<object> | CopyPersistOptions, c?: CopyPersistOptions): Promise<CopyPersistResult> {
     return (copyPersist as (em: this, a: unknown, b?: unknown, c?: unknown) => Promise<CopyPersistResult>)(this, a, b, c);
+  }
+
+  /**
+   * Updates rows by primary key from entities that are not managed, through COPY into a staging
+   * table and one `UPDATE ... FROM` (see {@link copyUpdate}).
+   *
+   * @example
+   * ```ts
+   * const { updated, notFound } = await em.copyUpdate(books, { fields: ['price'] });
+   * await em.copyUpdate(Book, [{ id: 1, price: '9.99' }]);
+   * ```
+   */
+  copyUpdate(entities: CopySource<object>, options?: CopyUpdateOptions): Promise<CopyUpdateResult>;
+  copyUpdate<T extends object>(entityClass: EntityClassLike<T>, rows: CopySource<Partial<RequiredEntityData<T>>>, options?: CopyUpdateOptions): Promise<CopyUpdateResult>;
+  copyUpdate(a: CopySource<object> | EntityClassLike<object>, b?: CopySource<object> | CopyUpdateOptions, c?: CopyUpdateOptions): Promise<CopyUpdateResult> {
+    return (copyUpdate as (em: this, a: unknown, b?: unknown, c?: unknown) => Promise<CopyUpdateResult>)(this, a, b, c);
+  }
+
+  /**
+   * Deletes rows by primary key through COPY of the keys and one `DELETE ... USING` (see {@link copyDelete}).
+   *
+   * @example
+   * ```ts
+   * await em.copyDelete(staleBooks);
+   * const { deleted } = await em.copyDelete(Book, [1, 2, 3]);
+   * ```
+   */
+  copyDelete(entities: CopySource<object>): Promise<CopyDeleteResult>;
+  copyDelete<T extends object>(entityClass: EntityClassLike<T>, keys: CopySource<CopyDeleteKey<T>>): Promise<CopyDeleteResult>;
+  copyDelete(a: CopySource<object> | EntityClassLike<object>, b?: CopySource<unknown>): Promise<CopyDeleteResult> {
+    return (copyDelete as (em: this, a: unknown, b?: unknown) => Promise<CopyDeleteResult>)(this, a, b);
+  }
+
+  /**
+   * Upserts `rows` on the primary key and deletes the rows of the `where` scope the input does
+   * not have (see {@link copySync}).
+   *
+   * @example
+   * ```ts
+   * const { inserted, updated, unchanged, deleted } = await em.copySync(Book, rows, { where: { author: 7 } });
+   * ```
+   */
+  copySync<T extends object>(entityClass: EntityClassLike<T>, rows: CopySource<RequiredEntityData<T> | T>, options: CopySyncOptions<T>): Promise<CopySyncResult> {
+    return copySync(this, entityClass, rows, options);
   }
 }

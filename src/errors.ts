@@ -26,6 +26,8 @@
  *   transaction (each batch commits on its own), or a second test transaction of one ORM.
  * - `PARALLEL_FAILED`: a batch of a parallel load failed; unlike every other code, earlier batches
  *   stay committed: see `CopyParallelError.committed`.
+ * - `MISSING_KEY`: copyUpdate or copyDelete met an item without a (complete) primary key.
+ * - `NOT_FOUND`: copyUpdate with `onMissing: 'fail'` met a key that no row has.
  * - `INTERNAL`: the library's own consistency check failed (a bug: please report it); nothing was
  *   written.
  * - `DISTRIBUTION_COLUMN`: an upsert's conflict target on a Citus distributed table leaves out its
@@ -49,6 +51,8 @@ export type CopyErrorCode =
   | 'IN_TRANSACTION'
   | 'PARALLEL_FAILED'
   | 'DISTRIBUTION_COLUMN'
+  | 'MISSING_KEY'
+  | 'NOT_FOUND'
   | 'INTERNAL';
 
 /**

@@ -1,5 +1,8 @@
 export { CopyEntityManager } from './copy-entity-manager.js';
 export { copyPersist } from './copy-persist.js';
+export { copyUpdate, stagedUpdateSql, type CopyUpdateOptions, type CopyUpdateResult, type StagedUpdate } from './features/copy-update.js';
+export { copyDelete, type CopyDeleteKey, type CopyDeleteResult } from './features/copy-delete.js';
+export { copySync, type CopySyncOptions, type CopySyncResult } from './features/sync.js';
 export { defineCopyConfig, type CopyOptions } from './define-copy-config.js';
 export type { EntityClassLike } from './input/entity-class.js';
 export { copyParallel, CopyParallelError, type CopyParallelOptions, type CopyParallelResult, type InputRange } from './features/parallel.js';

@@ -25,8 +25,17 @@ import { isIsolatedClass, needsNoOrdering, orderForWrite } from '../plan/write-o
 
 const DEFAULT_CHUNK_SIZE = 2000;
 
-/** Writes `source` (entities, or plain rows of `rowClass`) in one transaction: the caller's or its own. */
-export async function runCopy(em: SqlEntityManager, rowClass: EntityClass<object> | undefined, source: CopySource<object>, options: CopyPersistOptions): Promise<CopyPersistResult> {
+/**
+ * Writes `source` (entities, or plain rows of `rowClass`) in one transaction: the caller's or its
+ * own. `destination`: an upsert destination built by the caller (a sync's), for upsert options.
+ */
+export async function runCopy(
+  em: SqlEntityManager,
+  rowClass: EntityClass<object> | undefined,
+  source: CopySource<object>,
+  options: CopyPersistOptions,
+  destination?: UpsertDestination,
+): Promise<CopyPersistResult> {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw notACount('copyPersist', 'chunkSize', chunkSize);
   const { signal, onProgress } = options;
@@ -46,7 +55,7 @@ export async function runCopy(em: SqlEntityManager, rowClass: EntityClass<object
   // reserving them; that needs the entities, unless they were made here from plain rows
   const keysAfterMerge = upsert && !conflictsOnPrimaryKey(em, rowClass, options);
   const kept = keysAfterMerge && options.assignKeys !== false && !rowClass ? new Map<number, AnyEntity>() : undefined;
-  const upsertDestination = upsert ? new UpsertDestination(em, options, kept && (p => kept.get(p))) : undefined;
+  const upsertDestination = upsert ? destination ?? new UpsertDestination(em, options, kept && (p => kept.get(p))) : undefined;
   // what the database filled in goes back onto entities the caller holds (not ones made from plain rows)
   const filled = options.readBack !== false && !upsert && (!rowClass || options.manage) ? new DatabaseFilledValues(em) : undefined;
   const result = await inTransaction(em, trx =>

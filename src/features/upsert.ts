@@ -19,6 +19,14 @@ export interface UpsertCounts {
   skipped: number;
 }
 
+/** What a sync (features/sync.ts) adds to an upsert. */
+export interface UpsertExtras {
+  /** Update only rows where a merged column differs (`IS DISTINCT FROM`); the others count as skipped. */
+  onlyChanged?: boolean;
+  /** Runs after the merge of each staging table, before it is dropped; `keys` are its quoted conflict columns. */
+  afterMerge?: (plan: EntityPlan, stage: string, keys: string[], run: RunQuery) => Promise<void>;
+}
+
 interface ConflictPlan {
   /** Quoted conflict columns; for a named constraint, read from the catalog. */
   keyColumns: string[];
@@ -38,13 +46,15 @@ export class UpsertDestination implements CopyDestination {
   readonly #entityAt: ((position: number) => AnyEntity | undefined) | undefined;
   readonly #plans = new Map<EntityPlan, ConflictPlan>();
   readonly #stages = new Map<EntityPlan, string>();
+  readonly #extras: UpsertExtras;
   readonly counts: Record<string, UpsertCounts> = {};
 
   /** `entityAt` gives back input entities, to set the keys of rows that met an existing row. */
-  constructor(em: SqlEntityManager, options: CopyConflictOptions, entityAt?: (position: number) => AnyEntity | undefined) {
+  constructor(em: SqlEntityManager, options: CopyConflictOptions, entityAt?: (position: number) => AnyEntity | undefined, extras: UpsertExtras = {}) {
     this.#platform = em.getPlatform();
     this.#options = options;
     this.#entityAt = entityAt;
+    this.#extras = extras;
   }
 
   async open(plan: EntityPlan, columns: string[], run: RunQuery): Promise<{ table: string; columns: string[] }> {
@@ -68,7 +78,7 @@ export class UpsertDestination implements CopyDestination {
     const source = lastWins && keys.length
       ? `(select distinct on (${keys.join(', ')}) * from ${stage} order by ${keys.join(', ')}, "_ord" desc) s order by "_ord"`
       : `${stage} order by "_ord"`;
-    const update = action === 'ignore' ? 'do nothing' : `do update set ${this.#assignments(plan, columns, conflict).join(', ')}`;
+    const update = action === 'ignore' ? 'do nothing' : `do update set ${this.#assignments(plan, columns, conflict).join(', ')}${this.#changedOnly(plan, columns, conflict)}`;
     const { rows } = await run(
       `with merged as (insert into ${plan.table} (${list}) select ${list} from ${source} ${conflict.target} ${update} returning (xmax = 0) as inserted) ` +
         `select count(*) filter (where inserted)::int as inserted, count(*) filter (where not inserted)::int as updated from merged`,
@@ -81,12 +91,25 @@ export class UpsertDestination implements CopyDestination {
     counts.skipped += copied - inserted - updated;
 
     if (this.#entityAt && conflict.pkColumn && !conflict.keyIsPrimary && keys.length) await this.#restoreKeys(plan, keys, conflict, stage, run);
+    await this.#extras.afterMerge?.(plan, stage, keys, run);
     await run(`drop table ${stage}`);
     return inserted + updated;
   }
 
   /** `set col = excluded.col` for the merged columns; the version increments as on UPDATE. */
   #assignments(plan: EntityPlan, columns: string[], conflict: ConflictPlan): string[] {
+    const set = this.#mergedColumns(plan, columns, conflict).map(c => `${c} = excluded.${c}`);
+    if (conflict.versionColumn) {
+      const table = plan.table;
+      set.push(`${conflict.versionColumn} = ${conflict.versionIsDate ? 'current_timestamp(3)' : `${table}.${conflict.versionColumn} + 1`}`);
+    }
+    // nothing to update still has to name a column, or PostgreSQL would not lock and return the row
+    if (set.length === 0) set.push(`${conflict.keyColumns[0]} = excluded.${conflict.keyColumns[0]}`);
+    return set;
+  }
+
+  /** The columns a merge copies from the input: not keys, not the version. */
+  #mergedColumns(plan: EntityPlan, columns: string[], conflict: ConflictPlan): string[] {
     const quote = (prop: string) => this.#fieldsOf(plan, prop).map(f => this.#platform.quoteIdentifier(f));
     const only = this.#options.onConflictMergeFields?.flatMap(quote);
     const excluded = new Set([...(this.#options.onConflictExcludeFields?.flatMap(quote) ?? []), ...conflict.keyColumns]);
@@ -97,14 +120,15 @@ export class UpsertDestination implements CopyDestination {
         throw mergeFieldNotSet(plan.entityName, column);
       }
     }
-    const set = (only ?? columns).filter(c => !excluded.has(c)).map(c => `${c} = excluded.${c}`);
-    if (conflict.versionColumn) {
-      const table = plan.table;
-      set.push(`${conflict.versionColumn} = ${conflict.versionIsDate ? 'current_timestamp(3)' : `${table}.${conflict.versionColumn} + 1`}`);
-    }
-    // nothing to update still has to name a column, or PostgreSQL would not lock and return the row
-    if (set.length === 0) set.push(`${conflict.keyColumns[0]} = excluded.${conflict.keyColumns[0]}`);
-    return set;
+    return (only ?? columns).filter(c => !excluded.has(c));
+  }
+
+  /** With `onlyChanged`: the merge's `where`, true when a merged column (not the version) differs. */
+  #changedOnly(plan: EntityPlan, columns: string[], conflict: ConflictPlan): string {
+    if (!this.#extras.onlyChanged) return '';
+    const compared = this.#mergedColumns(plan, columns, conflict);
+    if (!compared.length) return ' where false';
+    return ` where (${compared.map(c => `${plan.table}.${c}`).join(', ')}) is distinct from (${compared.map(c => `excluded.${c}`).join(', ')})`;
   }
 
   async #rejectDuplicates(plan: EntityPlan, keys: string[], stage: string, run: RunQuery): Promise<void> {

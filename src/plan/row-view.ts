@@ -22,8 +22,10 @@ const NATURAL: Record<string, string> = {
 /**
  * Returns a function that turns a plain row into a view for the row encoder, or `undefined` when
  * the row must become an entity; or returns `undefined` when no row of this entity can be a view.
+ * `keys`: the primary key is read too (for callers that register nothing in the identity map, so
+ * no managed entity can be met: copyUpdate, copyDelete).
  */
-export function rowViewFactory(em: SqlEntityManager, plan: EntityPlan): ((row: Record<string, unknown>) => AnyEntity | undefined) | undefined {
+export function rowViewFactory(em: SqlEntityManager, plan: EntityPlan, keys = false): ((row: Record<string, unknown>) => AnyEntity | undefined) | undefined {
   const meta = plan.meta;
   if (!viewable(em, meta, plan)) return undefined;
   const lines: string[] = [];
@@ -33,7 +35,7 @@ export function rowViewFactory(em: SqlEntityManager, plan: EntityPlan): ((row: R
     const prop = group.prop;
     const key = JSON.stringify(prop.name);
     fields.push(`this[${key}] = undefined;`);
-    if (prop.primary) continue;
+    if (prop.primary && !keys) continue;
     const test = naturalTest(prop);
     if (!test) return undefined;
     covered.add(prop.name);

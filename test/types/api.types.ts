@@ -42,6 +42,18 @@ export async function usage(): Promise<void> {
   const coreEm: CoreEntityManager = orm.em;
   await copyPersist(coreEm, Book, [{ title: 'y' }]);
 
+  // bulk update, delete and sync: rows are partial, keys typed by the entity
+  await em.copyUpdate(Book, [{ id: 1, pages: 10 }], { fields: ['pages'], onMissing: 'fail' });
+  await em.copyUpdate([new Book()]);
+  await em.copyDelete(Book, [1, 2, { id: 3 }]);
+  const synced = await em.copySync(Book, [{ id: 1, title: 'kept' }], { where: { pages: { $gt: 100 } } });
+  const counted: number = synced.inserted + synced.updated + synced.unchanged + synced.deleted;
+  void counted;
+
+  // @ts-expect-error copyUpdate: a key that is not a property
+  await em.copyUpdate(Book, [{ id: 1, nam: 'typo' }]);
+  // @ts-expect-error copySync needs a scope
+  await em.copySync(Book, [], {});
   // @ts-expect-error a key that is not a property
   await em.copyPersist(Book, [{ nam: 'typo' }]);
   // @ts-expect-error a value of the wrong type
