@@ -480,6 +480,36 @@ export function distributionColumn(entity: string, table: string, column: string
 
 // --- the library's own checks ---
 
+// --- bulk update, delete and sync ---
+
+/** `operation`: copyUpdate, copyDelete or copySync. */
+export function missingKey(operation: string, entity: string, position: number): CopyPersistError {
+  return new CopyPersistError('MISSING_KEY', `${operation} needs the primary key of every item`, { entity, position });
+}
+
+export function keyWidthMismatch(entity: string, given: number, width: number, position: number): CopyPersistError {
+  return new CopyPersistError('MISSING_KEY', `copyDelete: a key of ${given} value(s) for a primary key of ${width}`, { entity, position });
+}
+
+export function keysNotFound(entity: string, notFound: number, position: number): CopyPersistError {
+  return new CopyPersistError('NOT_FOUND', `copyUpdate: ${notFound} key(s) match no row; the first`, { entity, position });
+}
+
+export function duplicatePrimaryKey(operation: string, entity: string, positions: readonly number[]): CopyPersistError {
+  return new CopyPersistError('DUPLICATE_KEY', `${operation}: input positions ${positions.join(' and ')} have the same primary key`, { entity, position: positions[1] });
+}
+
+/** `why` completes "copyUpdate: `fields` names ...". */
+export function notUpdatable(entity: string, property: string, why: 'unknown' | 'primary' | 'no-column'): CopyPersistError {
+  if (why === 'unknown') return new CopyPersistError('UNKNOWN_PROPERTY', 'copyUpdate: `fields` names a property the entity does not have', { entity, property });
+  if (why === 'primary') return new CopyPersistError('UNSUPPORTED_PROPERTY', 'copyUpdate: the primary key finds the row and cannot be updated', { entity, property });
+  return new CopyPersistError('UNSUPPORTED_PROPERTY', 'copyUpdate: `fields` names a property without a column of its own (a collection, formula or inverse side)', { entity, property });
+}
+
+export function syncWithoutScope(entity: string): CopyPersistError {
+  return new CopyPersistError('INVALID_INPUT', 'copySync needs a `where` scope (`{}` for the whole table)', { entity });
+}
+
 export function rowCountMismatch(encoded: number, counted: number): CopyPersistError {
   return new CopyPersistError('INTERNAL', `${encoded} rows were encoded but PostgreSQL counted ${counted}; nothing was written`);
 }

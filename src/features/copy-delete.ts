@@ -3,7 +3,7 @@
 import { helper, type EntityManager, type EntityMetadata, type Platform, type Primary } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { CopyDestination, RunQuery } from '../copy/copy-session.js';
-import { CopyPersistError } from '../errors.js';
+import { keyWidthMismatch } from '../errors.js';
 import { entityClassOf, type EntityClassLike } from '../input/entity-class.js';
 import type { CopySource } from '../input/read-chunks.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
@@ -69,7 +69,7 @@ function keyRow(meta: EntityMetadata, key: unknown, position: number): unknown {
   const values = Array.isArray(key) ? key : key !== null && typeof key === 'object' && !(key instanceof Date) ? undefined : [key];
   if (!values) return key;
   if (values.length !== names.length) {
-    throw new CopyPersistError('MISSING_KEY', `copyDelete: a key of ${values.length} value(s) for a primary key of ${names.length}`, { entity: meta.className, position });
+    throw keyWidthMismatch(meta.className, values.length, names.length, position);
   }
   return Object.fromEntries(names.map((name, i) => [name, values[i]]));
 }

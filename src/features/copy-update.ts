@@ -5,7 +5,7 @@
 import { OptimisticLockError, helper, type AnyEntity, type EntityManager, type EntityProperty, type Platform, type RequiredEntityData } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { CopyDestination, RunQuery } from '../copy/copy-session.js';
-import { CopyPersistError } from '../errors.js';
+import { keysNotFound, notUpdatable } from '../errors.js';
 import { entityClassOf, type EntityClassLike } from '../input/entity-class.js';
 import type { CopySource } from '../input/read-chunks.js';
 import type { ColumnGroup, EntityPlan } from '../plan/entity-plan.js';
@@ -129,10 +129,10 @@ function selectedProps(plan: EntityPlan, fields: readonly string[] | undefined):
   if (fields) {
     for (const name of fields) {
       const prop = root.properties[name];
-      if (!prop) throw new CopyPersistError('UNKNOWN_PROPERTY', 'copyUpdate: `fields` names a property the entity does not have', { entity: plan.entityName, property: name });
-      if (prop.primary) throw new CopyPersistError('UNSUPPORTED_PROPERTY', 'copyUpdate: the primary key finds the row and cannot be updated', { entity: plan.entityName, property: name });
+      if (!prop) throw notUpdatable(plan.entityName, name, 'unknown');
+      if (prop.primary) throw notUpdatable(plan.entityName, name, 'primary');
       if (!writable.some(g => topName(g) === name)) {
-        throw new CopyPersistError('UNSUPPORTED_PROPERTY', 'copyUpdate: `fields` names a property without a column of its own (a collection, formula or inverse side)', { entity: plan.entityName, property: name });
+        throw notUpdatable(plan.entityName, name, 'no-column');
       }
     }
     chosen = writable.filter(g => fields.includes(topName(g)));
@@ -200,7 +200,7 @@ class UpdateDestination implements CopyDestination {
     const notFound = copied - rowCount;
     if (notFound > 0 && this.#onMissing === 'fail') {
       const { rows } = await run(`select min(s."_ord")::text as ord from ${stage} as s where not exists (select 1 from ${plan.table} as t where ${on})`);
-      throw new CopyPersistError('NOT_FOUND', `copyUpdate: ${notFound} key(s) match no row; the first`, { entity: plan.entityName, position: Number(rows[0]?.ord) });
+      throw keysNotFound(plan.entityName, notFound, Number(rows[0]?.ord));
     }
     const counts = (this.counts[plan.entityName] ??= { updated: 0, notFound: 0 });
     counts.updated += rowCount;

@@ -10,7 +10,7 @@ import { inTransaction } from '../adapters/transaction.js';
 import { CopySession, type CopyDestination, type RunQuery } from '../copy/copy-session.js';
 import { SegmentBuilder } from '../copy/segment.js';
 import { CsvRowEncoder } from '../encoding/csv-row.js';
-import { CopyPersistError } from '../errors.js';
+import { duplicatePrimaryKey, missingKey, notAnEntity, notAnItem, unknownRowKey } from '../errors.js';
 import { readChunks, type CopySource } from '../input/read-chunks.js';
 import { planFor, type ColumnGroup, type EntityPlan, type PlanCache } from '../plan/entity-plan.js';
 import { rowViewFactory } from '../plan/row-view.js';
@@ -105,7 +105,7 @@ export async function runStaged(
                 entity = view;
                 encoder = rowEncoder!;
                 isView = true;
-                if (keyProps(rowMeta).some(k => view[k] == null)) throw missingKey(operation, encoder, position);
+                if (keyProps(rowMeta).some(k => view[k] == null)) throw missingKey(operation.name, encoder.plan.entityName, position);
               } else {
                 entity = em.create(rowMeta.class, row as never, { persist: false }) as AnyEntity;
                 encoder = encoderOf(entity, position);
@@ -116,7 +116,7 @@ export async function runStaged(
             }
             // a view is no entity: nothing to prepare, and nothing to settle afterwards
             if (!isView) {
-              if (!helper(entity).hasPrimaryKey()) throw missingKey(operation, encoder, position);
+              if (!helper(entity).hasPrimaryKey()) throw missingKey(operation.name, encoder.plan.entityName, position);
               operation.prepare?.(encoder.plan, entity);
               written.push(entity);
             }
@@ -140,9 +140,6 @@ export async function runStaged(
   operation.settle?.(written);
 }
 
-function missingKey(operation: StagedOperation, encoder: CsvRowEncoder, position: number): CopyPersistError {
-  return new CopyPersistError('MISSING_KEY', `${operation.name} needs the primary key of every item`, { entity: encoder.plan.entityName, position });
-}
 
 /** A temporary staging table holding the COPY's columns plus each row's input position (`_ord`); dropped at commit. */
 export async function createStage(platform: Platform, plan: EntityPlan, columns: string[], run: RunQuery): Promise<{ table: string; columns: string[] }> {
@@ -160,11 +157,11 @@ export function keyColumnsOf(platform: Platform, plan: EntityPlan): string[] {
 /** Checks a plain row of `meta`: an object whose keys are all properties of the entity. */
 export function checkRow(meta: EntityMetadata, item: unknown, position: number): Record<string, unknown> {
   if (item == null || typeof item !== 'object') {
-    throw new CopyPersistError('UNREGISTERED_ENTITY', `expected a row object, got ${item === null ? 'null' : typeof item}`, { entity: meta.className, position });
+    throw notAnItem(item, position);
   }
   for (const key in item) {
     if (!(key in meta.properties)) {
-      throw new CopyPersistError('UNKNOWN_PROPERTY', 'the row has a key that is not a property of the entity', { entity: meta.className, property: key, position });
+      throw unknownRowKey(meta.className, key, position);
     }
   }
   return item as Record<string, unknown>;
@@ -177,7 +174,7 @@ export async function rejectDuplicateKeys(plan: EntityPlan, keys: string[], stag
   );
   if (!rows.length) return;
   const positions = (rows[0].positions as string[]).map(Number);
-  throw new CopyPersistError('DUPLICATE_KEY', `${name}: input positions ${positions.join(' and ')} have the same primary key`, { entity: plan.entityName, position: positions[1] });
+  throw duplicatePrimaryKey(name, plan.entityName, positions);
 }
 
 function isEntity(item: unknown): boolean {
@@ -186,7 +183,7 @@ function isEntity(item: unknown): boolean {
 
 function asEntity(item: unknown, position: number): AnyEntity {
   if (item == null || typeof item !== 'object') {
-    throw new CopyPersistError('UNREGISTERED_ENTITY', `expected an entity, got ${item === null ? 'null' : typeof item}`, { position });
+    throw notAnItem(item, position);
   }
   return item as AnyEntity;
 }
@@ -195,8 +192,7 @@ function metaOf(em: SqlEntityManager, cls: unknown, position: number): EntityMet
   const meta = typeof cls === 'function' && cls !== Object ? em.getMetadata().find(cls as EntityClass<object>) : undefined;
   if (!meta || meta.embeddable) {
     const name = typeof cls === 'function' ? cls.name : String(cls);
-    const hint = cls === Object ? ': a plain object; pass the entity class first' : ' registered with this ORM';
-    throw new CopyPersistError('UNREGISTERED_ENTITY', `not an entity${hint}`, { entity: name, position });
+    throw notAnEntity(name, position, cls === Object);
   }
   return meta;
 }

@@ -6,7 +6,7 @@
 import type { EntityManager, FilterQuery, RequiredEntityData } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { runCopy } from '../engine/run.js';
-import { CopyPersistError } from '../errors.js';
+import { notRegistered, syncWithoutScope } from '../errors.js';
 import { entityClassOf, type EntityClassLike } from '../input/entity-class.js';
 import type { CopySource } from '../input/read-chunks.js';
 import { planFor } from '../plan/entity-plan.js';
@@ -65,8 +65,8 @@ export async function copySync<T extends object>(
   const em = anyEm as SqlEntityManager;
   const cls = entityClassOf(em, entityClass)!;
   const meta = em.getMetadata().find(cls);
-  if (!meta) throw new CopyPersistError('UNREGISTERED_ENTITY', 'not an entity registered with this ORM', { entity: cls.name });
-  if (options?.where === undefined) throw new CopyPersistError('INVALID_INPUT', 'copySync needs a `where` scope (`{}` for the whole table)', { entity: meta.className });
+  if (!meta) throw notRegistered(cls.name);
+  if (options?.where === undefined) throw syncWithoutScope(meta.className);
   const platform = em.getPlatform();
   const root = meta.root;
   const plan = planFor(em, meta, em.schema, new Map());
