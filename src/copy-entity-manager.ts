@@ -1,6 +1,7 @@
 import type { RequiredEntityData } from '@mikro-orm/core';
 import { EntityManager, type PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { copyPersist } from './copy-persist.js';
+import { copyFlush, type CopyFlushOptions, type CopyFlushResult } from './features/copy-flush.js';
 import type { EntityClassLike } from './input/entity-class.js';
 import type { CopySource } from './input/read-chunks.js';
 import type { CopyPersistOptions, CopyPersistResult } from './options.js';
@@ -43,5 +44,19 @@ export class CopyEntityManager<Driver extends PostgreSqlDriver = PostgreSqlDrive
   copyPersist<T extends object>(entityClass: EntityClassLike<T>, rows: CopySource<RequiredEntityData<T>>, options?: CopyPersistOptions): Promise<CopyPersistResult>;
   copyPersist(a: CopySource<object> | EntityClassLike<object>, b?: CopySource<object> | CopyPersistOptions, c?: CopyPersistOptions): Promise<CopyPersistResult> {
     return (copyPersist as (em: this, a: unknown, b?: unknown, c?: unknown) => Promise<CopyPersistResult>)(this, a, b, c);
+  }
+
+  /**
+   * `flush()` for large change sets: the same change sets, order, hooks and unit-of-work state
+   * afterwards, with big batches written through COPY and a staging table.
+   *
+   * @example
+   * ```ts
+   * for (const book of await em.find(Book, {})) book.price *= 1.1;
+   * await em.copyFlush();
+   * ```
+   */
+  copyFlush(options?: CopyFlushOptions): Promise<CopyFlushResult> {
+    return copyFlush(this, options);
   }
 }

@@ -1,5 +1,6 @@
 export { CopyEntityManager } from './copy-entity-manager.js';
 export { copyPersist } from './copy-persist.js';
+export { copyFlush, DEFAULT_COPY_THRESHOLD, type CopyFlushOptions, type CopyFlushResult } from './features/copy-flush.js';
 export { defineCopyConfig, type CopyOptions } from './define-copy-config.js';
 export type { EntityClassLike } from './input/entity-class.js';
 export { copyParallel, CopyParallelError, type CopyParallelOptions, type CopyParallelResult, type InputRange } from './features/parallel.js';
