@@ -2,7 +2,7 @@
 // its batch writes. Flush reaches the database through three driver methods (nativeInsertMany,
 // nativeUpdateMany, nativeDelete) and reads `batchSize` from the configuration; both are shared
 // by every EntityManager of the ORM. So the swap is scoped by an AsyncLocalStorage: only calls made
-// inside a copyFlush, on that copyFlush's transaction, are diverted; everything else reaches
+// inside a copyFlush, on the transaction its flush writes in, are diverted; everything else reaches
 // MikroORM untouched. What differs between MikroORM 6 and 7 in those methods is kept here.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Utils, type Dictionary, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
@@ -26,8 +26,8 @@ export interface FlushWrites {
 
 /** What a diverted call gets to decide how to write. */
 export interface FlushScope {
-  /** The transaction of the copyFlush: calls on any other context go to MikroORM. */
-  trx: unknown;
+  /** The transaction of the flush: calls on any other context (or none) go to MikroORM. */
+  readonly trx: unknown;
   /** While true (pivot writes, fallbacks), `batchSize` is the configured one. */
   plainBatches: boolean;
   /** Writes a batch through COPY; returns undefined to let MikroORM write it. */
@@ -87,7 +87,7 @@ export function installFlushScope(driver: FlushWrites, config: ConfigLike): void
   };
   const ours = (options: Dictionary | undefined): FlushScope | undefined => {
     const scope = scopes.getStore();
-    return scope && !scope.plainBatches && options?.ctx === scope.trx ? scope : undefined;
+    return scope && !scope.plainBatches && options?.ctx != null && options.ctx === scope.trx ? scope : undefined;
   };
   const size = () => configuredBatchSize(config);
   driver.nativeInsertMany = async function (this: FlushWrites, entityName, data, options = {}, transform) {

@@ -52,8 +52,8 @@ export interface CopyFlushResult {
 
 /**
  * Flushes the unit of work like `em.flush()` — same change sets, order, hooks, subscribers,
- * optimistic locking and unit-of-work state afterwards — writing large batches through COPY, in
- * one transaction (the caller's when there is one, within a savepoint).
+ * optimistic locking, transaction events and unit-of-work state afterwards — writing large batches
+ * through COPY, in flush's one transaction (or the caller's, within a savepoint).
  *
  * @example
  * ```ts
@@ -68,16 +68,11 @@ export async function copyFlush(em: SqlEntityManager, options: CopyFlushOptions 
   if (!Number.isInteger(threshold) || threshold < 1) throw new TypeError(`copyFlush: threshold must be a positive integer, got ${threshold}`);
   installFlushScope(em.getDriver() as unknown as FlushWrites, em.config as never);
   const result: CopyFlushResult = { copied: { inserted: 0, updated: 0, deleted: 0 } };
-  await inTransaction(em, async trx => {
-    const previous: unknown = em.getTransactionContext();
-    em.setTransactionContext(trx as never);
-    try {
-      await runInFlushScope(new CopyWrites(em, trx, threshold, result), () => em.flush());
-    } finally {
-      if (previous) em.setTransactionContext(previous as never);
-      else em.resetTransactionContext();
-    }
-  });
+  const flush = () => runInFlushScope(new CopyWrites(em, threshold, result), () => em.flush());
+  // Without a transaction, flush opens its own, with its transaction events, as always. In the
+  // caller's, a savepoint lets a failed copyFlush leave that transaction as it was.
+  if (em.isInTransaction()) await inTransaction(em, flush);
+  else await flush();
   return result;
 }
 
@@ -98,13 +93,11 @@ interface StagedColumn {
 class CopyWrites implements FlushScope {
   plainBatches = false;
   readonly #em: SqlEntityManager;
-  readonly trx: unknown;
   readonly #threshold: number;
   readonly #result: CopyFlushResult;
 
-  constructor(em: SqlEntityManager, trx: unknown, threshold: number, result: CopyFlushResult) {
+  constructor(em: SqlEntityManager, threshold: number, result: CopyFlushResult) {
     this.#em = em;
-    this.trx = trx;
     this.#threshold = threshold;
     this.#result = result;
   }
@@ -228,6 +221,11 @@ class CopyWrites implements FlushScope {
     return { affectedRows, rows: [] };
   }
 
+  /** The transaction flush writes in: its own, set on the EntityManager while it runs, or the caller's. */
+  get trx(): unknown {
+    return this.#em.getTransactionContext();
+  }
+
   #rootMeta(entityName: unknown): EntityMetadata | undefined {
     const meta = this.#em.getMetadata().find(entityName as never) as EntityMetadata | undefined;
     return meta && (isTablePerType(meta) ? undefined : meta.root);
@@ -245,7 +243,9 @@ class CopyWrites implements FlushScope {
     const columns: StagedColumn[] = [];
     for (const [i, name] of names.entries()) {
       const prop = (meta.properties[name as keyof typeof meta.properties] ?? meta.root.properties[name as keyof typeof meta.root.properties]) as EntityProperty | undefined;
-      if (!prop || prop.fieldNames?.length !== 1 || (prop as { stiFieldNames?: unknown }).stiFieldNames || prop.polymorphic) return undefined;
+      // stiFieldNames and polymorphic relations exist on MikroORM 7 only
+      const v7 = prop as (EntityProperty & { stiFieldNames?: unknown; polymorphic?: boolean }) | undefined;
+      if (!prop || prop.fieldNames?.length !== 1 || v7?.stiFieldNames || v7?.polymorphic) return undefined;
       if (prop.kind === ReferenceKind.EMBEDDED && prop.object) return undefined;
       // flush wraps such a value in SQL; JSON's wrapper is a no-op cast on PostgreSQL's json columns
       const wrapper = prop.customType && 'convertToDatabaseValueSQL' in prop.customType ? prop.customType.convertToDatabaseValueSQL?.('?', this.#em.getPlatform()) : '?';

@@ -113,6 +113,9 @@ async function side(schema: string): Promise<Side> {
     beforeFlush: () => void calls.push('beforeFlush'),
     onFlush: args => void calls.push(`onFlush ${args.uow.getChangeSets().length}`),
     afterFlush: () => void calls.push('afterFlush'),
+    afterTransactionStart: () => void calls.push('afterTransactionStart'),
+    beforeTransactionCommit: () => void calls.push('beforeTransactionCommit'),
+    afterTransactionCommit: () => void calls.push('afterTransactionCommit'),
     afterCreate: args => void calls.push(`subscriber afterCreate ${args.meta.className}`),
     afterDelete: args => void calls.push(`subscriber afterDelete ${args.meta.className}`),
   };
@@ -222,7 +225,7 @@ describe('copyFlush', () => {
       const result = await emB.copyFlush({ threshold });
       assert.deepEqual(await dump(b), await dump(a));
       assert.deepEqual(unitOfWork(emB), unitOfWork(emA));
-      assert.ok(a.calls.includes('afterFlush') && a.calls.some(c => c.startsWith('afterUpdate')), 'the hooks under comparison ran');
+      assert.ok(a.calls.includes('afterFlush') && a.calls.includes('afterTransactionCommit') && a.calls.some(c => c.startsWith('afterUpdate')), 'the hooks under comparison ran');
       assert.deepEqual(b.calls, a.calls, 'hooks fire in the same order');
       if (threshold === 1) assert.ok(result.copied.inserted > 0 && result.copied.updated > 0 && result.copied.deleted > 0, JSON.stringify(result));
       else assert.ok(result.copied.updated > 0 && result.copied.inserted === 0, JSON.stringify(result));
@@ -281,6 +284,24 @@ describe('copyFlush', () => {
     books[20].isbn = 'dup';
     await assert.rejects(em.copyFlush({ threshold: 1 }), UniqueConstraintViolationException);
     assert.deepEqual(await dump(b), before);
+    await assertPoolHealthy(b.orm);
+  });
+
+  it('a failure inside the caller’s transaction leaves that transaction usable, as before the call', async () => {
+    await seed(b, 20);
+    const em = b.orm.em.fork() as CopyEntityManager;
+    await em.transactional(async tx => {
+      await tx.getConnection().execute(`update ${b.schema}.author set name = 'kept' where id = 1`, [], 'run', tx.getTransactionContext());
+      const books = await tx.find(b.m.Book, {}, { orderBy: { id: 'asc' } });
+      for (const book of books) book.title = 'not kept';
+      books[1].isbn = 'dup';
+      books[2].isbn = 'dup';
+      await assert.rejects((tx as CopyEntityManager).copyFlush({ threshold: 1 }), UniqueConstraintViolationException);
+      tx.clear();
+    });
+    const conn = b.orm.em.getConnection();
+    assert.equal((await conn.execute(`select name from ${b.schema}.author where id = 1`))[0].name, 'kept');
+    assert.equal((await conn.execute(`select count(*)::int as n from ${b.schema}.book where title = 'not kept'`))[0].n, 0);
     await assertPoolHealthy(b.orm);
   });
 
