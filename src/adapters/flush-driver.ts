@@ -51,7 +51,8 @@ export function runInFlushScope<T>(scope: FlushScope, work: () => Promise<T>): P
   return scopes.run(scope, work);
 }
 
-interface ConfigLike {
+/** The part of MikroORM's `Configuration` copyFlush adjusts. */
+export interface ConfigLike {
   get(key: string, defaultValue?: unknown): unknown;
 }
 

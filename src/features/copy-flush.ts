@@ -5,7 +5,7 @@
 // INSERT ... SELECT, UPDATE ... FROM or DELETE ... USING per table and column set. Whatever this
 // file does not write itself (small batches, mappings COPY cannot reproduce, pivot rows) goes to
 // MikroORM's own SQL, so the result is flush's either way.
-import { ReferenceKind, Utils, type Dictionary, type EntityMetadata, type EntityProperty, type Platform } from '@mikro-orm/core';
+import { ReferenceKind, Utils, type Dictionary, type EntityMetadata, type EntityName, type EntityProperty, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { isRawSql, withTransactionConnection, type Submittable } from '../adapters/mikro-orm.js';
 import { inTransaction } from '../adapters/transaction.js';
@@ -18,6 +18,7 @@ import {
   runInFlushScope,
   tableName,
   updateReturning,
+  type ConfigLike,
   type FlushScope,
   type FlushWrites,
   type NativeResult,
@@ -66,7 +67,7 @@ export interface CopyFlushResult {
 export async function copyFlush(em: SqlEntityManager, options: CopyFlushOptions = {}): Promise<CopyFlushResult> {
   const threshold = options.threshold ?? DEFAULT_COPY_THRESHOLD;
   if (!Number.isInteger(threshold) || threshold < 1) throw new TypeError(`copyFlush: threshold must be a positive integer, got ${threshold}`);
-  installFlushScope(em.getDriver() as unknown as FlushWrites, em.config as never);
+  installFlushScope(em.getDriver() as unknown as FlushWrites, em.config as unknown as ConfigLike);
   const result: CopyFlushResult = { copied: { inserted: 0, updated: 0, deleted: 0 } };
   const flush = () => runInFlushScope(new CopyWrites(em, threshold, result), () => em.flush());
   // Without a transaction, flush opens its own, with its transaction events, as always. In the
@@ -144,7 +145,7 @@ class CopyWrites implements FlushScope {
   }
 
   async updateMany(entityName: unknown, where: Dictionary[], data: Dictionary[], options: Dictionary): Promise<NativeResult | undefined> {
-    const meta = this.#em.getMetadata().find(entityName as never) as EntityMetadata | undefined;
+    const meta = this.#metaOf(entityName);
     if (!meta || data.length < this.#threshold || options.processCollections !== false || !copyable(meta) || !copyable(meta.root)) return undefined;
     if (!where.every(cond => Utils.isPlainObject(cond))) return undefined;
     const keyNames = Object.keys(where[0]);
@@ -226,8 +227,13 @@ class CopyWrites implements FlushScope {
     return this.#em.getTransactionContext();
   }
 
+  /** The driver is called with the entity class on MikroORM 7 and its name on 6. */
+  #metaOf(entityName: unknown): EntityMetadata | undefined {
+    return this.#em.getMetadata().find(entityName as EntityName<object>) as EntityMetadata | undefined;
+  }
+
   #rootMeta(entityName: unknown): EntityMetadata | undefined {
-    const meta = this.#em.getMetadata().find(entityName as never) as EntityMetadata | undefined;
+    const meta = this.#metaOf(entityName);
     return meta && (isTablePerType(meta) ? undefined : meta.root);
   }
 
