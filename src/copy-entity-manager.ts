@@ -4,6 +4,7 @@ import { copyUpdate, type CopyUpdateOptions, type CopyUpdateResult } from './fea
 import { copySync, type CopySyncOptions, type CopySyncResult } from './features/sync.js';
 import { EntityManager, type PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { copyPersist } from './copy-persist.js';
+import { copyFlush, type CopyFlushOptions, type CopyFlushResult } from './features/copy-flush.js';
 import type { EntityClassLike } from './input/entity-class.js';
 import type { CopySource } from './input/read-chunks.js';
 import type { CopyPersistOptions, CopyPersistResult } from './options.js';
@@ -90,5 +91,19 @@ export class CopyEntityManager<Driver extends PostgreSqlDriver = PostgreSqlDrive
    */
   copySync<T extends object>(entityClass: EntityClassLike<T>, rows: CopySource<RequiredEntityData<T> | T>, options: CopySyncOptions<T>): Promise<CopySyncResult> {
     return copySync(this, entityClass, rows, options);
+  }
+
+  /**
+   * `flush()` for large change sets: the same change sets, order, hooks and unit-of-work state
+   * afterwards, with big batches written through COPY and a staging table.
+   *
+   * @example
+   * ```ts
+   * for (const book of await em.find(Book, {})) book.price *= 1.1;
+   * await em.copyFlush();
+   * ```
+   */
+  copyFlush(options?: CopyFlushOptions): Promise<CopyFlushResult> {
+    return copyFlush(this, options);
   }
 }

@@ -248,7 +248,7 @@ export function copyLineOf(error: unknown): number | undefined {
 // The messages. Each situation has one function here; throw sites call it with what they know.
 
 /** The public functions whose options are checked, as their messages name them. */
-type OptionOwner = 'copyPersist' | 'copyParallel' | 'loadFixtures';
+type OptionOwner = 'copyPersist' | 'copyParallel' | 'loadFixtures' | 'copyFlush';
 
 /** `INVALID_OPTION`: a count that must be a whole number of at least `min` (1 unless told). */
 export function notACount(owner: OptionOwner, option: string, value: unknown, min: 0 | 1 = 1): CopyPersistError {

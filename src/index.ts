@@ -3,6 +3,7 @@ export { copyPersist } from './copy-persist.js';
 export { copyUpdate, stagedUpdateSql, type CopyUpdateOptions, type CopyUpdateResult, type StagedUpdate } from './features/copy-update.js';
 export { copyDelete, type CopyDeleteKey, type CopyDeleteResult } from './features/copy-delete.js';
 export { copySync, type CopySyncOptions, type CopySyncResult } from './features/sync.js';
+export { copyFlush, DEFAULT_COPY_THRESHOLD, type CopyFlushOptions, type CopyFlushResult } from './features/copy-flush.js';
 export { defineCopyConfig, type CopyOptions } from './define-copy-config.js';
 export type { EntityClassLike } from './input/entity-class.js';
 export { copyParallel, CopyParallelError, type CopyParallelOptions, type CopyParallelResult, type InputRange } from './features/parallel.js';
