@@ -1,41 +1,22 @@
 // copyDelete against flush: the same rows removed with em.remove() + flush in one schema and with
 // copyDelete in another must leave equal tables; then its counts, key forms, transactions, errors.
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ForeignKeyConstraintViolationException } from '@mikro-orm/core';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { CopyPersistError, copyDelete, type CopyEntityManager } from '../../src/index.js';
-import { assertSameTable, createBulkModel, seedBulkModel, type BulkModel } from '../support/bulk-model.js';
-import { assertPoolHealthy, countRows, initTestOrm } from '../support/orm.js';
+import { assertSameTable, flushAndCopySides } from '../support/bulk-model.js';
+import { assertPoolHealthy, countRows } from '../support/orm.js';
 
 const FLUSH = 'delete_flush';
 const COPY = 'delete_copy';
 
 describe('copyDelete deletes what flush deletes', () => {
-  const flushModel = createBulkModel();
-  const copyModel = createBulkModel();
-  let flushOrm: MikroORM;
-  let copyOrm: MikroORM;
-  const copyEm = () => copyOrm.em.fork() as CopyEntityManager;
+  const sides = flushAndCopySides(FLUSH, COPY);
+  const { flushModel, copyModel, copyEm } = sides;
 
-  before(async () => {
-    flushOrm = await initTestOrm({ schema: FLUSH, entities: flushModel.entities });
-    copyOrm = await initTestOrm({ schema: COPY, entities: copyModel.entities });
-  });
-  beforeEach(async () => {
-    for (const [orm, model] of [[flushOrm, flushModel], [copyOrm, copyModel]] as [MikroORM, BulkModel][]) {
-      const schema = orm.config.get('schema');
-      await orm.em.getConnection().execute(`truncate "${schema}".item, "${schema}".owner, "${schema}".pair restart identity`);
-      await seedBulkModel(orm.em.fork(), model);
-    }
-  });
-  after(async () => {
-    await flushOrm?.close(true);
-    await copyOrm?.close(true);
-  });
 
   async function flushRemove(): Promise<void> {
-    const em = flushOrm.em.fork();
+    const em = sides.flushOrm.em.fork();
     em.remove(await em.find(flushModel.Item, { id: { $in: Array.from({ length: 15 }, (_, i) => (i + 1) * 4) } }));
     em.remove(await em.find(flushModel.Pair, { left: 2 }));
     await em.flush();
@@ -49,8 +30,8 @@ describe('copyDelete deletes what flush deletes', () => {
     // composite keys as arrays in primary key order, and as objects
     const pairs = await em.copyDelete(copyModel.Pair, [[2, 'r2'], [2, 'r6'], { left: 2, right: 'r10' }, { left: 2, right: 'r14' }, [2, 'r18']]);
     assert.equal(pairs.deleted, 5);
-    await assertSameTable(copyOrm, FLUSH, COPY, 'item');
-    await assertSameTable(copyOrm, FLUSH, COPY, 'pair');
+    await assertSameTable(sides.copyOrm, FLUSH, COPY, 'item');
+    await assertSameTable(sides.copyOrm, FLUSH, COPY, 'pair');
   });
 
   it('entities: equal tables; managed ones leave the identity map', async () => {
@@ -60,8 +41,8 @@ describe('copyDelete deletes what flush deletes', () => {
     const pairs = await em.find(copyModel.Pair, { left: 2 });
     const result = await em.copyDelete([...items, ...pairs]);
     assert.deepEqual(result, { deleted: 20, notFound: 0, byEntity: { Item: { deleted: 15, notFound: 0 }, Pair: { deleted: 5, notFound: 0 } } });
-    await assertSameTable(copyOrm, FLUSH, COPY, 'item');
-    await assertSameTable(copyOrm, FLUSH, COPY, 'pair');
+    await assertSameTable(sides.copyOrm, FLUSH, COPY, 'item');
+    await assertSameTable(sides.copyOrm, FLUSH, COPY, 'pair');
     assert.ok(!em.getUnitOfWork().getIdentityMap().values().includes(items[0]), 'a deleted entity is still in the identity map');
     await em.flush(); // nothing left to write for the deleted entities
   });
@@ -69,7 +50,7 @@ describe('copyDelete deletes what flush deletes', () => {
   it('counts keys that match no row; a key given twice is deleted once', async () => {
     const result = await copyEm().copyDelete(copyModel.Item, [1, 1, 2, 100_000, 100_001]);
     assert.deepEqual(result, { deleted: 2, notFound: 2, byEntity: { Item: { deleted: 2, notFound: 2 } } });
-    assert.equal(await countRows(copyOrm, `"${COPY}".item`), 58);
+    assert.equal(await countRows(sides.copyOrm, `"${COPY}".item`), 58);
   });
 
   it('runs in the caller transaction and is rolled back with it', async () => {
@@ -81,8 +62,8 @@ describe('copyDelete deletes what flush deletes', () => {
       }),
       /roll back/,
     );
-    assert.equal(await countRows(copyOrm, `"${COPY}".item`), 60);
-    await assertPoolHealthy(copyOrm);
+    assert.equal(await countRows(sides.copyOrm, `"${COPY}".item`), 60);
+    await assertPoolHealthy(sides.copyOrm);
   });
 
   it('a row still referenced: MikroORM exception class naming the entity, nothing deleted, pool healthy', async () => {
@@ -91,8 +72,8 @@ describe('copyDelete deletes what flush deletes', () => {
       assert.match((e as Error).message, /Owner/);
       return true;
     });
-    assert.equal(await countRows(copyOrm, `"${COPY}".owner`), 3);
-    await assertPoolHealthy(copyOrm);
+    assert.equal(await countRows(sides.copyOrm, `"${COPY}".owner`), 3);
+    await assertPoolHealthy(sides.copyOrm);
   });
 
   it('a key of the wrong arity: entity and input position, nothing deleted', async () => {
@@ -101,7 +82,7 @@ describe('copyDelete deletes what flush deletes', () => {
       assert.deepEqual({ code: e.code, entity: e.entity, position: e.position }, { code: 'MISSING_KEY', entity: 'Pair', position: 1 });
       return true;
     });
-    assert.equal(await countRows(copyOrm, `"${COPY}".pair`), 20);
-    await assertPoolHealthy(copyOrm);
+    assert.equal(await countRows(sides.copyOrm, `"${COPY}".pair`), 20);
+    await assertPoolHealthy(sides.copyOrm);
   });
 });

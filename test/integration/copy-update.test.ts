@@ -1,43 +1,24 @@
 // copyUpdate against flush: the same changes applied with em.flush() to managed entities in one
 // schema and with copyUpdate in another must leave equal tables (every column compared as text);
 // then its counts, options, transactions and errors.
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { NotNullConstraintViolationException, OptimisticLockError, wrap } from '@mikro-orm/core';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { CopyPersistError, copyUpdate, type CopyEntityManager } from '../../src/index.js';
-import { applyChange, assertSameTable, changeOf, createBulkModel, seedBulkModel, type BulkModel } from '../support/bulk-model.js';
-import { assertPoolHealthy, initTestOrm } from '../support/orm.js';
+import { applyChange, assertSameTable, changeOf, flushAndCopySides } from '../support/bulk-model.js';
+import { assertPoolHealthy } from '../support/orm.js';
 
 const FLUSH = 'update_flush';
 const COPY = 'update_copy';
 
 describe('copyUpdate writes what flush writes', () => {
-  const flushModel = createBulkModel();
-  const copyModel = createBulkModel();
-  let flushOrm: MikroORM;
-  let copyOrm: MikroORM;
-  const copyEm = () => copyOrm.em.fork() as CopyEntityManager;
+  const sides = flushAndCopySides(FLUSH, COPY);
+  const { flushModel, copyModel, copyEm } = sides;
 
-  before(async () => {
-    flushOrm = await initTestOrm({ schema: FLUSH, entities: flushModel.entities });
-    copyOrm = await initTestOrm({ schema: COPY, entities: copyModel.entities });
-  });
-  beforeEach(async () => {
-    for (const [orm, model] of [[flushOrm, flushModel], [copyOrm, copyModel]] as [MikroORM, BulkModel][]) {
-      const schema = orm.config.get('schema');
-      await orm.em.getConnection().execute(`truncate "${schema}".item, "${schema}".owner, "${schema}".pair restart identity`);
-      await seedBulkModel(orm.em.fork(), model);
-    }
-  });
-  after(async () => {
-    await flushOrm?.close(true);
-    await copyOrm?.close(true);
-  });
 
   /** Applies `changeOf` to every third item through flush, on managed entities. */
   async function flushChanges(): Promise<void> {
-    const em = flushOrm.em.fork();
+    const em = sides.flushOrm.em.fork();
     const items = await em.find(flushModel.Item, {}, { orderBy: { id: 'asc' } });
     for (const item of items.filter(i => i.id % 3 === 0)) {
       applyChange(em, item, changeOf(item.id, 2));
@@ -48,12 +29,12 @@ describe('copyUpdate writes what flush writes', () => {
   it('entities loaded elsewhere, every column written: equal tables for every kind, version and onUpdate', async () => {
     await flushChanges();
     // loaded by another EntityManager, changed, then handed over: copyUpdate writes all their columns
-    const loader = copyOrm.em.fork();
+    const loader = sides.copyOrm.em.fork();
     const items = (await loader.find(copyModel.Item, {}, { orderBy: { id: 'asc' } })).filter(i => i.id % 3 === 0);
     for (const item of items) applyChange(loader, item, changeOf(item.id, 2));
     const result = await copyUpdate(copyEm(), items);
     assert.deepEqual(result, { updated: 20, notFound: 0, byEntity: { Item: { updated: 20, notFound: 0 } } });
-    await assertSameTable(copyOrm, FLUSH, COPY, 'item');
+    await assertSameTable(sides.copyOrm, FLUSH, COPY, 'item');
     // the version in the entities follows the database's, so a later flush of them still works
     assert.equal(items[0].version, 2);
   });
@@ -63,13 +44,13 @@ describe('copyUpdate writes what flush writes', () => {
     const rows = Array.from({ length: 20 }, (_, k) => ({ id: (k + 1) * 3, ...changeOf((k + 1) * 3, 2) }));
     const result = await copyEm().copyUpdate(copyModel.Item, rows as never);
     assert.equal(result.updated, 20);
-    await assertSameTable(copyOrm, FLUSH, COPY, 'item');
+    await assertSameTable(sides.copyOrm, FLUSH, COPY, 'item');
   });
 
   it('`fields` limits the columns written; the others keep their values', async () => {
     const em = copyEm();
     const before = await em.getConnection().execute(`select id, title, count from "${COPY}".item order by id`);
-    const items = await copyOrm.em.fork().find(copyModel.Item, {}, { orderBy: { id: 'asc' } });
+    const items = await sides.copyOrm.em.fork().find(copyModel.Item, {}, { orderBy: { id: 'asc' } });
     for (const item of items) {
       item.title = `new ${item.id}`;
       item.count = -1;
@@ -81,13 +62,13 @@ describe('copyUpdate writes what flush writes', () => {
   });
 
   it('composite keys: the same table as flush', async () => {
-    const flushEm = flushOrm.em.fork();
+    const flushEm = sides.flushOrm.em.fork();
     for (const pair of await flushEm.find(flushModel.Pair, { left: 1 })) pair.value = `changed ${pair.right}`;
     await flushEm.flush();
     const rows = Array.from({ length: 20 }, (_, i) => ({ left: i % 4, right: `r${i}`, value: `changed r${i}` })).filter(r => r.left === 1);
     const result = await copyEm().copyUpdate(copyModel.Pair, rows);
     assert.deepEqual(result.updated, 5);
-    await assertSameTable(copyOrm, FLUSH, COPY, 'pair');
+    await assertSameTable(sides.copyOrm, FLUSH, COPY, 'pair');
   });
 
   it('managed entities take a snapshot: a flush afterwards writes nothing more', async () => {
@@ -116,12 +97,12 @@ describe('copyUpdate writes what flush writes', () => {
     });
     const [row] = await em.getConnection().execute(`select title from "${COPY}".item where id = 3`);
     assert.notEqual(row.title, 'three');
-    await assertPoolHealthy(copyOrm);
+    await assertPoolHealthy(sides.copyOrm);
   });
 
   it('a stale version fails the whole call with OptimisticLockError, as flush does', async () => {
     const em = copyEm();
-    const items = await copyOrm.em.fork().find(copyModel.Item, { id: { $lte: 4 } }, { orderBy: { id: 'asc' } });
+    const items = await sides.copyOrm.em.fork().find(copyModel.Item, { id: { $lte: 4 } }, { orderBy: { id: 'asc' } });
     await em.getConnection().execute(`update "${COPY}".item set version = version + 1 where id = 3`);
     for (const item of items) item.title = 'stale?';
     await assert.rejects(em.copyUpdate(items), (e: unknown) => {
@@ -131,7 +112,7 @@ describe('copyUpdate writes what flush writes', () => {
     });
     const titles = await em.getConnection().execute(`select title from "${COPY}".item where title = 'stale?'`);
     assert.equal(titles.length, 0);
-    await assertPoolHealthy(copyOrm);
+    await assertPoolHealthy(sides.copyOrm);
   });
 
   it('runs in the caller transaction: rolled back with it; a failure leaves that transaction usable', async () => {
@@ -154,18 +135,18 @@ describe('copyUpdate writes what flush writes', () => {
     });
     const [second] = await em.getConnection().execute(`select title from "${COPY}".item where id = 2`);
     assert.equal(second.title, 'after the failure');
-    await assertPoolHealthy(copyOrm);
+    await assertPoolHealthy(sides.copyOrm);
   });
 
   describe('errors: entity, property and position; nothing written; the pool healthy', () => {
     async function rejects(call: () => Promise<unknown>, check: (e: unknown) => void): Promise<void> {
-      const snapshot = await copyOrm.em.getConnection().execute(`select md5(string_agg(i::text, ',' order by id)) as h from "${COPY}".item as i`);
+      const snapshot = await sides.copyOrm.em.getConnection().execute(`select md5(string_agg(i::text, ',' order by id)) as h from "${COPY}".item as i`);
       await assert.rejects(call(), e => {
         check(e);
         return true;
       });
-      assert.deepEqual(await copyOrm.em.getConnection().execute(`select md5(string_agg(i::text, ',' order by id)) as h from "${COPY}".item as i`), snapshot);
-      await assertPoolHealthy(copyOrm);
+      assert.deepEqual(await sides.copyOrm.em.getConnection().execute(`select md5(string_agg(i::text, ',' order by id)) as h from "${COPY}".item as i`), snapshot);
+      await assertPoolHealthy(sides.copyOrm);
     }
     const copyError = (code: string, property: string | undefined, position: number | undefined) => (e: unknown) => {
       assert.ok(e instanceof CopyPersistError, `expected CopyPersistError, got ${String(e)}`);

@@ -1,43 +1,24 @@
 // copySync against flush: a scope made equal to an input (changes, new rows, rows gone) once with
 // managed entities and em.flush(), once with copySync; equal tables and the counts of each kind.
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { CopyPersistError, copySync, type CopyEntityManager } from '../../src/index.js';
-import { applyChange, assertSameTable, changeOf, createBulkModel, seedBulkModel, type BulkModel } from '../support/bulk-model.js';
-import { assertPoolHealthy, countRows, initTestOrm } from '../support/orm.js';
+import { applyChange, assertSameTable, changeOf, flushAndCopySides } from '../support/bulk-model.js';
+import { assertPoolHealthy, countRows } from '../support/orm.js';
 
 const FLUSH = 'sync_flush';
 const COPY = 'sync_copy';
 
 describe('copySync', () => {
-  const flushModel = createBulkModel();
-  const copyModel = createBulkModel();
-  let flushOrm: MikroORM;
-  let copyOrm: MikroORM;
-  const copyEm = () => copyOrm.em.fork() as CopyEntityManager;
+  const sides = flushAndCopySides(FLUSH, COPY);
+  const { flushModel, copyModel, copyEm } = sides;
   const tableHash = async () =>
-    (await copyOrm.em.getConnection().execute(`select md5(string_agg(i::text, ',' order by id)) as h from "${COPY}".item as i`))[0].h as string;
+    (await sides.copyOrm.em.getConnection().execute(`select md5(string_agg(i::text, ',' order by id)) as h from "${COPY}".item as i`))[0].h as string;
 
-  before(async () => {
-    flushOrm = await initTestOrm({ schema: FLUSH, entities: flushModel.entities });
-    copyOrm = await initTestOrm({ schema: COPY, entities: copyModel.entities });
-  });
-  beforeEach(async () => {
-    for (const [orm, model] of [[flushOrm, flushModel], [copyOrm, copyModel]] as [MikroORM, BulkModel][]) {
-      const schema = orm.config.get('schema');
-      await orm.em.getConnection().execute(`truncate "${schema}".item, "${schema}".owner, "${schema}".pair restart identity`);
-      await seedBulkModel(orm.em.fork(), model);
-    }
-  });
-  after(async () => {
-    await flushOrm?.close(true);
-    await copyOrm?.close(true);
-  });
 
   it("the table's own rows: every row unchanged (every kind compared), nothing written", async () => {
     const before = await tableHash();
-    const items = await copyOrm.em.fork().find(copyModel.Item, {});
+    const items = await sides.copyOrm.em.fork().find(copyModel.Item, {});
     const result = await copySync(copyEm(), copyModel.Item, items, { where: {} });
     assert.deepEqual(result, { inserted: 0, updated: 0, unchanged: 60, deleted: 0 });
     assert.equal(await tableHash(), before, 'an unchanged row was written (its version would have moved)');
@@ -52,7 +33,7 @@ describe('copySync', () => {
     });
     const newRow = (n: number) => ({ title: `new ${n}`, count: n, price: '3.30', active: true, owner: 1, tags: ['n'] });
 
-    const flushEm = flushOrm.em.fork();
+    const flushEm = sides.flushOrm.em.fork();
     const flushItems = await flushEm.find(flushModel.Item, scope, { orderBy: { id: 'asc' } });
     const f = plan(flushItems);
     for (const item of f.changed) applyChange(flushEm, item, changeOf(item.id, 1));
@@ -60,7 +41,7 @@ describe('copySync', () => {
     for (let n = 0; n < 3; n++) flushEm.create(flushModel.Item, newRow(n) as never);
     await flushEm.flush();
 
-    const loader = copyOrm.em.fork();
+    const loader = sides.copyOrm.em.fork();
     const copyItems = await loader.find(copyModel.Item, scope, { orderBy: { id: 'asc' } });
     const c = plan(copyItems);
     for (const item of c.changed) applyChange(loader, item, changeOf(item.id, 1));
@@ -69,15 +50,15 @@ describe('copySync', () => {
     assert.deepEqual(result, { inserted: 3, updated: c.changed.length, unchanged: copyItems.length - c.changed.length - c.gone.length, deleted: c.gone.length });
     assert.ok(c.changed.length >= 2 && c.gone.length >= 1, 'the scope is too small for this test');
     // `touched` is an onUpdate property: the upsert path writes rows as given and does not run it
-    await assertSameTable(copyOrm, FLUSH, COPY, 'item', ['touched']);
+    await assertSameTable(sides.copyOrm, FLUSH, COPY, 'item', ['touched']);
   });
 
   it('the scope is translated by MikroORM (a condition on a relation): rows outside it stay', async () => {
-    const outside = await countRows(copyOrm, `"${COPY}".item`);
-    const [{ n }] = await copyOrm.em.getConnection().execute(`select count(*)::int as n from "${COPY}".item i join "${COPY}".owner o on o.id = i.owner_id where o.name = 'owner 2'`);
+    const outside = await countRows(sides.copyOrm, `"${COPY}".item`);
+    const [{ n }] = await sides.copyOrm.em.getConnection().execute(`select count(*)::int as n from "${COPY}".item i join "${COPY}".owner o on o.id = i.owner_id where o.name = 'owner 2'`);
     const result = await copyEm().copySync(copyModel.Item, [{ title: 'only one', count: 1, price: '1.00', active: false }], { where: { owner: { name: 'owner 2' } } });
     assert.deepEqual(result, { inserted: 1, updated: 0, unchanged: 0, deleted: n });
-    assert.equal(await countRows(copyOrm, `"${COPY}".item`), outside - n + 1);
+    assert.equal(await countRows(sides.copyOrm, `"${COPY}".item`), outside - n + 1);
   });
 
   it('runs in the caller transaction; a failure writes nothing and leaves the pool healthy', async () => {
@@ -91,13 +72,13 @@ describe('copySync', () => {
       /roll back/,
     );
     assert.equal(await tableHash(), before);
-    const items = await copyOrm.em.fork().find(copyModel.Item, { id: { $lte: 2 } }, { orderBy: { id: 'asc' } });
+    const items = await sides.copyOrm.em.fork().find(copyModel.Item, { id: { $lte: 2 } }, { orderBy: { id: 'asc' } });
     await assert.rejects(copyEm().copySync(copyModel.Item, [items[0], items[1], items[0]], { where: {} }), (e: unknown) => {
       assert.ok(e instanceof CopyPersistError);
       assert.deepEqual({ code: e.code, entity: e.entity, position: e.position }, { code: 'DUPLICATE_KEY', entity: 'Item', position: 2 });
       return true;
     });
     assert.equal(await tableHash(), before);
-    await assertPoolHealthy(copyOrm);
+    await assertPoolHealthy(sides.copyOrm);
   });
 });

@@ -4,8 +4,11 @@
 // `onUpdate` property and a version; and an entity with a composite key. `createBulkModel()` builds
 // fresh classes on every call, so a flushing ORM and a copying ORM never share metadata.
 import assert from 'node:assert/strict';
+import { after, before, beforeEach } from 'node:test';
 import { BigIntType, EntitySchema, type EntityManager } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { CopyEntityManager } from '../../src/index.js';
+import { initTestOrm } from './orm.js';
 import { Color, PointType, type Point } from './zoo.js';
 
 export function createBulkModel() {
@@ -92,6 +95,42 @@ export function createBulkModel() {
 }
 
 export type BulkModel = ReturnType<typeof createBulkModel>;
+
+/**
+ * The two sides of a differential test, for use inside a `describe`: an ORM for flush and one for
+ * the copy, each on its own schema with its own model, seeded alike before every test.
+ */
+export function flushAndCopySides(flushSchema: string, copySchema: string) {
+  const flushModel = createBulkModel();
+  const copyModel = createBulkModel();
+  const orms: { flush?: MikroORM; copy?: MikroORM } = {};
+  before(async () => {
+    orms.flush = await initTestOrm({ schema: flushSchema, entities: flushModel.entities });
+    orms.copy = await initTestOrm({ schema: copySchema, entities: copyModel.entities });
+  });
+  beforeEach(async () => {
+    for (const [orm, model] of [[orms.flush!, flushModel], [orms.copy!, copyModel]] as const) {
+      const schema = orm.config.get('schema');
+      await orm.em.getConnection().execute(`truncate "${schema}".item, "${schema}".owner, "${schema}".pair restart identity`);
+      await seedBulkModel(orm.em.fork(), model);
+    }
+  });
+  after(async () => {
+    await orms.flush?.close(true);
+    await orms.copy?.close(true);
+  });
+  return {
+    flushModel,
+    copyModel,
+    get flushOrm(): MikroORM {
+      return orms.flush!;
+    },
+    get copyOrm(): MikroORM {
+      return orms.copy!;
+    },
+    copyEm: () => orms.copy!.em.fork() as CopyEntityManager,
+  };
+}
 
 /** Texts that COPY's CSV and PostgreSQL's literals treat specially. */
 const TEXTS = ['plain', '', 'a "quoted", comma', 'new\nline', 'back\\slash', 'ünïcødé ✓', ' padded '];
