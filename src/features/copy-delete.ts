@@ -4,7 +4,7 @@ import { helper, type EntityManager, type EntityMetadata, type Platform, type Pr
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { CopyDestination, RunQuery } from '../copy/copy-session.js';
 import { keyWidthMismatch } from '../errors.js';
-import { entityClassOf, type EntityClassLike } from '../input/entity-class.js';
+import { readCopyCall, type EntityClassLike } from '../input/entity-class.js';
 import type { CopySource } from '../input/read-chunks.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
 import { checkRow, createStage, keyColumnsOf, runStaged } from './staged-rows.js';
@@ -46,8 +46,7 @@ export function copyDelete(em: EntityManager, entities: CopySource<object>): Pro
 export function copyDelete<T extends object>(em: EntityManager, entityClass: EntityClassLike<T>, keys: CopySource<CopyDeleteKey<T>>): Promise<CopyDeleteResult>;
 export async function copyDelete(anyEm: EntityManager, a: CopySource<object> | EntityClassLike<object>, b?: CopySource<unknown>): Promise<CopyDeleteResult> {
   const em = anyEm as SqlEntityManager;
-  const entityClass = entityClassOf(em, a);
-  const source = (entityClass ? b : a) as CopySource<unknown>;
+  const { entityClass, source } = readCopyCall(em, a, b);
   const destination = new DeleteDestination(em.getPlatform());
   await runStaged(em, entityClass, source, {
     name: 'copyDelete',

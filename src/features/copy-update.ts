@@ -6,7 +6,7 @@ import { OptimisticLockError, helper, type AnyEntity, type EntityManager, type E
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { CopyDestination, RunQuery } from '../copy/copy-session.js';
 import { keysNotFound, notUpdatable } from '../errors.js';
-import { entityClassOf, type EntityClassLike } from '../input/entity-class.js';
+import { readCopyCall, type EntityClassLike } from '../input/entity-class.js';
 import type { CopySource } from '../input/read-chunks.js';
 import type { ColumnGroup, EntityPlan } from '../plan/entity-plan.js';
 import { checkRow, createStage, keyColumnsOf, rejectDuplicateKeys, runStaged } from './staged-rows.js';
@@ -93,9 +93,7 @@ export async function copyUpdate(
   c?: CopyUpdateOptions,
 ): Promise<CopyUpdateResult> {
   const em = anyEm as SqlEntityManager;
-  const entityClass = entityClassOf(em, a);
-  const source = (entityClass ? b : a) as CopySource<object>;
-  const options = ((entityClass ? c : b) as CopyUpdateOptions | undefined) ?? {};
+  const { entityClass, source, options } = readCopyCall<CopyUpdateOptions>(em, a, b, c);
   const platform = em.getPlatform();
   const selection = new Map<EntityPlan, Set<EntityProperty>>();
   const selected = (plan: EntityPlan) => {
