@@ -1,6 +1,6 @@
 export { CopyEntityManager } from './copy-entity-manager.js';
 export { copyPersist } from './copy-persist.js';
-export { copyUpdate, stagedUpdateSql, type CopyUpdateOptions, type CopyUpdateResult, type StagedUpdate } from './features/copy-update.js';
+export { copyUpdate, type CopyUpdateOptions, type CopyUpdateResult } from './features/copy-update.js';
 export { copyDelete, type CopyDeleteKey, type CopyDeleteResult } from './features/copy-delete.js';
 export { copySync, type CopySyncOptions, type CopySyncResult } from './features/sync.js';
 export { copyFlush, DEFAULT_COPY_THRESHOLD, type CopyFlushOptions, type CopyFlushResult } from './features/copy-flush.js';

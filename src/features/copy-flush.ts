@@ -28,6 +28,7 @@ import { runQuery, type WireResult } from '../copy/wire-query.js';
 import { csvField } from '../encoding/csv-row.js';
 import { columnTraits, toPgText } from '../encoding/pg-text.js';
 import { ValueError, notACount } from '../errors.js';
+import { versionBump } from '../copy/version-bump.js';
 
 /**
  * Batches smaller than this go through MikroORM's own statements. Measured with bench/copy-flush.ts
@@ -176,7 +177,7 @@ class CopyWrites implements FlushScope {
     if (ownsVersion(meta)) {
       const prop = meta.properties[meta.versionProperty as keyof typeof meta.properties] as EntityProperty;
       const field = q(prop.fieldNames[0]);
-      bump = `, ${field} = ${prop.runtimeType === 'Date' ? platform.getCurrentTimestampSQL(prop.length) : `${field} + 1`}`;
+      bump = `, ${versionBump(platform, prop, field)}`;
     }
     const out: NativeResult = { affectedRows: 0, rows: [] };
     await this.#onConnection(async (run, copy) => {

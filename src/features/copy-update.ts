@@ -10,6 +10,7 @@ import { readCopyCall, type EntityClassLike } from '../input/entity-class.js';
 import type { CopySource } from '../input/read-chunks.js';
 import type { ColumnGroup, EntityPlan } from '../plan/entity-plan.js';
 import { checkRow, createStage, keyColumnsOf, rejectDuplicateKeys, runStaged } from './staged-rows.js';
+import { versionBump } from '../copy/version-bump.js';
 
 /** Options of {@link copyUpdate}. */
 export interface CopyUpdateOptions {
@@ -48,7 +49,7 @@ export interface StagedUpdate {
   /** Quoted columns copied from the stage. */
   set: string[];
   /** The version column: incremented as flush does; `checked` also requires the staged version to match where one is given. */
-  version?: { column: string; isDate: boolean; checked: boolean };
+  version?: { column: string; bump: string; checked: boolean };
 }
 
 /**
@@ -57,7 +58,7 @@ export interface StagedUpdate {
  */
 export function stagedUpdateSql({ table, stage, keys, set, version }: StagedUpdate): string {
   const assignments = set.map(c => `${c} = s.${c}`);
-  if (version) assignments.push(`${version.column} = ${version.isDate ? 'current_timestamp(3)' : `t.${version.column} + 1`}`);
+  if (version) assignments.push(version.bump);
   // nothing to write still has to name a column for the row to count as matched
   if (!assignments.length) assignments.push(`${keys[0]} = t.${keys[0]}`);
   const where = keys.map(c => `t.${c} = s.${c}`);
@@ -190,7 +191,7 @@ class UpdateDestination implements CopyDestination {
     const versionGroup = (g: ColumnGroup) => g.prop === versionProp;
     const settable = new Set(plan.groups.filter(g => !g.prop.primary && !versionGroup(g)).flatMap(g => g.quotedFields));
     const set = columns.filter(c => settable.has(c));
-    const version = versionColumn ? { column: versionColumn, isDate: versionProp!.runtimeType === 'Date', checked } : undefined;
+    const version = versionColumn ? { column: versionColumn, bump: versionBump(this.#platform, versionProp!, versionColumn), checked } : undefined;
     const { rowCount } = await run(stagedUpdateSql({ table: plan.table, stage, keys, set, version }));
     // a row meets at most one staged key, so only a shortfall can hide duplicates (which one
     // PostgreSQL applied would be arbitrary): checked then, and the call fails

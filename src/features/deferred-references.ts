@@ -9,6 +9,7 @@ import type { CopySession } from '../copy/copy-session.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
 import type { LifecycleHooks } from './lifecycle-hooks.js';
 import { withStagedKeys } from './staged-keys.js';
+import { versionBump } from '../copy/version-bump.js';
 
 export async function setDeferredReferences(
   em: SqlEntityManager,
@@ -36,10 +37,7 @@ export async function setDeferredReferences(
       }
       const { rows } = await withStagedKeys(em, session, plan, entities, [prop, ...onUpdate], ({ stage, join, quote }) => {
         const set = [prop, ...onUpdate].flatMap(p => p.fieldNames).map(f => `${quote(f)} = s.${quote(f)}`);
-        if (version) {
-          const field = quote(version.fieldNames[0]);
-          set.push(`${field} = ${version.runtimeType === 'Date' ? em.getPlatform().getCurrentTimestampSQL(version.length) : `t.${field} + 1`}`);
-        }
+        if (version) set.push(versionBump(em.getPlatform(), version, quote(version.fieldNames[0])));
         const returning = version ? `s."_ord", t.${quote(version.fieldNames[0])}` : 's."_ord"';
         return `update ${plan.table} as t set ${set.join(', ')} from ${stage} as s where ${join} returning ${returning}`;
       });
