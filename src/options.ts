@@ -13,8 +13,9 @@
  */
 export interface CopyPersistOptions extends CopyConflictOptions {
   /**
-   * Rows encoded together and sent to PostgreSQL in one write (default 2000). Larger chunks mean
-   * fewer, bigger writes; the input is read at most this many rows ahead of the database.
+   * Rows encoded together and sent to PostgreSQL in one write (default 2000 for an array, 500 for
+   * an Iterable or AsyncIterable, which keeps a stream's memory low). Larger chunks mean fewer,
+   * bigger writes; the input is read at most this many rows ahead of the database.
    */
   chunkSize?: number;
   /** Called after each chunk has been handed to the connection. */

@@ -24,6 +24,10 @@ import { rowViewFactory } from '../plan/row-view.js';
 import { isIsolatedClass, needsNoOrdering, orderForWrite } from '../plan/write-order.js';
 
 const DEFAULT_CHUNK_SIZE = 2000;
+// A streamed chunk's entities stay alive while it is encoded and sent; at 2000 they outlive V8's
+// young-generation collections and fill the old generation with garbage: 5M Book entities from an
+// async generator peaked at 230 MB RSS, at 500 per chunk about 150 MB at the same speed.
+const DEFAULT_STREAM_CHUNK_SIZE = 500;
 
 /**
  * Writes `source` (entities, or plain rows of `rowClass`) in one transaction: the caller's or its
@@ -36,7 +40,7 @@ export async function runCopy(
   options: CopyPersistOptions,
   destination?: UpsertDestination,
 ): Promise<CopyPersistResult> {
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const chunkSize = options.chunkSize ?? (Array.isArray(source) ? DEFAULT_CHUNK_SIZE : DEFAULT_STREAM_CHUNK_SIZE);
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw notACount('copyPersist', 'chunkSize', chunkSize);
   const { signal, onProgress } = options;
   throwIfAborted(signal);

@@ -21,9 +21,14 @@ interface KeyTarget {
   prop: EntityProperty;
   /** `nextval(...)` of the column's sequence, or undefined when the column has none. */
   nextval: string | undefined;
-  /** Reserved values not handed out yet, from `next` on. */
-  reserved: string[];
+  /**
+   * Reserved values as the server sent them, comma-separated; those from `next` (a character
+   * offset) on are not handed out yet, `left` of them. Kept as one text rather than split into up
+   * to MAX_BLOCK strings that would live until used and so reach V8's old generation.
+   */
+  reserved: string;
   next: number;
+  left: number;
   /** Size of the last reservation. */
   block: number;
 }
@@ -57,20 +62,28 @@ export class KeyAssigner {
     for (const { plan, entities } of pending.values()) {
       const target = await this.#targetOf(plan);
       if (!target?.nextval) continue;
-      const available = target.reserved.length - target.next;
+      const available = target.left;
       if (available < entities.length) {
         const wanted = Math.min(Math.max(entities.length - available, target.block * 2), MAX_BLOCK, remaining ?? Infinity);
         await this.#reserve(target, Math.max(wanted, entities.length - available));
       }
-      for (const entity of entities) setGeneratedKey(this.#platform, target.prop, entity, target.reserved[target.next++]);
+      for (const entity of entities) {
+        const comma = target.reserved.indexOf(',', target.next);
+        const end = comma === -1 ? target.reserved.length : comma;
+        setGeneratedKey(this.#platform, target.prop, entity, target.reserved.slice(target.next, end));
+        target.next = end + 1;
+        target.left--;
+      }
     }
   }
 
   async #reserve(target: KeyTarget, count: number): Promise<void> {
     // one text value, so bigint keys keep every digit and 100k keys cost one row
     const { rows } = await this.#session.query(`select string_agg(${target.nextval}::text, ',') as ids from generate_series(1, ${count})`);
-    target.reserved = [...target.reserved.slice(target.next), ...(rows[0].ids as string).split(',')];
+    const ids = rows[0].ids as string;
+    target.reserved = target.left ? `${target.reserved.slice(target.next)},${ids}` : ids;
     target.next = 0;
+    target.left += count;
     target.block = count;
   }
 
@@ -85,7 +98,8 @@ export class KeyAssigner {
     const target: KeyTarget = {
       prop,
       nextval: sequence ? `nextval(${this.#platform.quoteValue(sequence) as string}::regclass)` : undefined,
-      reserved: [],
+      reserved: '',
+      left: 0,
       next: 0,
       block: 0,
     };
