@@ -19,8 +19,11 @@ const MAX_BLOCK = 100_000;
 
 interface KeyTarget {
   prop: EntityProperty;
-  /** `nextval(...)` of the column's sequence, or undefined when the column has none. */
-  nextval: string | undefined;
+  /** The table and column as string literals, to find the column's sequence. */
+  table: string;
+  column: string;
+  /** `nextval(...)` of the column's sequence; null when it has none, undefined until the first reservation. */
+  nextval: string | null | undefined;
   /**
    * Reserved values as the server sent them, comma-separated; those from `next` (a character
    * offset) on are not handed out yet, `left` of them. Kept as one text rather than split into up
@@ -37,7 +40,7 @@ interface KeyTarget {
 export class KeyAssigner {
   readonly #platform: Platform;
   readonly #session: CopySession;
-  readonly #targets = new Map<string, KeyTarget | null>();
+  readonly #targets = new Map<string, KeyTarget>();
 
   constructor(em: SqlEntityManager, session: CopySession) {
     this.#platform = em.getPlatform();
@@ -60,8 +63,8 @@ export class KeyAssigner {
       group.entities.push(entity);
     }
     for (const { plan, entities } of pending.values()) {
-      const target = await this.#targetOf(plan);
-      if (!target?.nextval) continue;
+      const target = this.#targetOf(plan);
+      if (target.nextval === null) continue;
       const available = target.left;
       if (available < entities.length) {
         const wanted = Math.min(Math.max(entities.length - available, target.block * 2), MAX_BLOCK, remaining ?? Infinity);
@@ -78,8 +81,18 @@ export class KeyAssigner {
   }
 
   async #reserve(target: KeyTarget, count: number): Promise<void> {
-    // one text value, so bigint keys keep every digit and 100k keys cost one row
-    const { rows } = await this.#session.query(`select string_agg(${target.nextval}::text, ',') as ids from generate_series(1, ${count})`);
+    // one text value, so bigint keys keep every digit and 100k keys cost one row; the first
+    // reservation also finds the column's sequence, in the same round trip (a 10-row call makes few)
+    const sql = target.nextval === undefined
+      ? `with q as (select pg_get_serial_sequence(${target.table}, ${target.column}) as sequence) ` +
+        `select (select sequence from q), string_agg(nextval((select sequence from q)::regclass)::text, ',') as ids from generate_series(1, ${count})`
+      : `select string_agg(${target.nextval}::text, ',') as ids from generate_series(1, ${count})`;
+    const { rows } = await this.#session.query(sql);
+    if (target.nextval === undefined) {
+      const sequence = rows[0]?.sequence as string | null;
+      target.nextval = sequence ? `nextval(${this.#platform.quoteValue(sequence) as string}::regclass)` : null;
+      if (!sequence) return;
+    }
     const ids = rows[0].ids as string;
     target.reserved = target.left ? `${target.reserved.slice(target.next)},${ids}` : ids;
     target.next = 0;
@@ -87,23 +100,23 @@ export class KeyAssigner {
     target.block = count;
   }
 
-  async #targetOf(plan: EntityPlan): Promise<KeyTarget | null> {
-    if (this.#targets.has(plan.table)) return this.#targets.get(plan.table)!;
-    const prop = keyProp(plan)!;
-    // the table name is the platform-quoted identifier, passed as a string literal to PostgreSQL
-    const table = this.#platform.quoteValue(plan.table) as string;
-    const column = this.#platform.quoteValue(prop.fieldNames[0]) as string;
-    const { rows } = await this.#session.query(`select pg_get_serial_sequence(${table}, ${column}) as sequence`);
-    const sequence = rows[0]?.sequence as string | null;
-    const target: KeyTarget = {
-      prop,
-      nextval: sequence ? `nextval(${this.#platform.quoteValue(sequence) as string}::regclass)` : undefined,
-      reserved: '',
-      left: 0,
-      next: 0,
-      block: 0,
-    };
-    this.#targets.set(plan.table, target);
+  #targetOf(plan: EntityPlan): KeyTarget {
+    let target = this.#targets.get(plan.table);
+    if (!target) {
+      const prop = keyProp(plan)!;
+      target = {
+        prop,
+        // the table name is the platform-quoted identifier, passed as a string literal to PostgreSQL
+        table: this.#platform.quoteValue(plan.table) as string,
+        column: this.#platform.quoteValue(prop.fieldNames[0]) as string,
+        nextval: undefined,
+        reserved: '',
+        left: 0,
+        next: 0,
+        block: 0,
+      };
+      this.#targets.set(plan.table, target);
+    }
     return target;
   }
 }
