@@ -19,7 +19,7 @@ import { readChunks, type CopySource } from '../input/read-chunks.js';
 import type { CopyPersistOptions, CopyPersistResult } from '../options.js';
 import { planFor, type EntityPlan, type PlanCache } from '../plan/entity-plan.js';
 import { applyInitializers } from '../plan/insert-payload.js';
-import { rowViewFactory } from '../plan/row-view.js';
+import { isRowView, rowViewFactory, type RowViewFactory, type RowViewOptions } from '../plan/row-view.js';
 import { isIsolatedClass, needsNoOrdering, orderForWrite } from '../plan/write-order.js';
 
 const DEFAULT_CHUNK_SIZE = 2000;
@@ -33,9 +33,9 @@ export async function runCopy(em: SqlEntityManager, rowClass: EntityClass<object
 
   const cascade = options.cascade === true;
   const hooks = options.hooks === false ? undefined : new LifecycleHooks(em);
-  // plain rows may skip em.create (row-view.ts) unless entities are wanted afterwards (manage),
-  // walked (cascade) or handed to lifecycle hooks
-  const items = new ItemReader(em, rowClass, !options.manage && !cascade ? meta => !hooks?.has(meta) : undefined);
+  // plain rows may skip em.create (row-view.ts) unless entities are wanted afterwards (manage) or
+  // handed to lifecycle hooks; with cascade only rows of keys, which reach nothing to cascade to
+  const items = new ItemReader(em, rowClass, options.manage ? undefined : { allowed: meta => !hooks?.has(meta), keysOnly: cascade });
   // entities made with `em.create()` sit in their EntityManager's persist stack: unscheduled after the copy
   const scheduled = new ScheduledInserts(em);
   const written: AnyEntity[] | undefined = options.manage ? [] : undefined;
@@ -63,7 +63,8 @@ export async function runCopy(em: SqlEntityManager, rowClass: EntityClass<object
           const order = batch.ordered ? orderForWrite(em, batch.entities, cascade) : undefined;
           const entities = order?.entities ?? batch.entities;
           const positionOf = (entity: AnyEntity, i: number) => {
-            if (!order) return batch.first + i;
+            // pivot rows made from plain rows' keys are not input items: they have their row's position
+            if (!order) return batch.positions?.get(entity) ?? batch.first + i;
             return batch.positions!.get(entity) ?? batch.positions!.get(order.reachedFrom.get(entity)!) ?? batch.first;
           };
           for (const [entity, props] of order?.deferred ?? []) deferred.set(entity, props);
@@ -138,7 +139,7 @@ interface Batch {
   first: number;
   /** Whether rows of this batch may depend on each other (else they are written as given). */
   ordered: boolean;
-  /** Input positions of the entities, when ordered. */
+  /** Input positions of the entities, when ordered; else of the rows that are not input items. */
   positions?: Map<AnyEntity, number>;
 }
 
@@ -159,21 +160,37 @@ async function* batchesOf(
   // rows that cannot depend on each other are written as they come, without ordering
   const isolated = (items: readonly object[]) => !cascade && (rowClass ? isIsolatedClass(reader.rowMeta!) : needsNoOrdering(em, items as AnyEntity[]));
   if (Array.isArray(source) && !isolated(source)) {
-    const entities = source.map((item, i) => reader.toEntity(item, i));
-    yield { entities, first: 0, ordered: true, positions: positionsOf(entities, 0) };
+    yield readBatch(reader, source, 0, true, cascade);
     return;
   }
   let first = 0;
   for await (const chunk of readChunks(source, chunkSize)) {
-    const entities = chunk.map((item, i) => reader.toEntity(item, first + i));
-    const ordered = !isolated(entities);
-    yield { entities, first, ordered, positions: ordered ? positionsOf(entities, first) : undefined };
+    yield readBatch(reader, chunk, first, !isolated(chunk), cascade);
     first += chunk.length;
   }
 }
 
-function positionsOf(entities: readonly AnyEntity[], first: number): Map<AnyEntity, number> {
-  const positions = new Map<AnyEntity, number>();
+/**
+ * The entities (or row views) of `items`, then the pivot rows of the views' many-to-many keys.
+ * Views reference no row of the call but their own (their keys reference rows written before), so
+ * a batch of views alone needs no ordering: its pivot rows come after the rows they link.
+ */
+function readBatch(reader: ItemReader, items: readonly object[], first: number, ordered: boolean, cascade: boolean): Batch {
+  const before = reader.entityCount;
+  let entities = items.map((item, i) => reader.toEntity(item, first + i));
+  let links = reader.takeLinks();
+  if (reader.rowMeta && reader.entityCount === before) ordered = false;
+  else if (cascade && entities.some(isRowView)) {
+    // cascade walks entities: beside an entity, every row becomes one
+    entities = items.map((item, i) => reader.toEntity(item, first + i, false));
+    links = reader.takeLinks();
+  }
+  const all = links.rows.length ? [...entities, ...links.rows] : entities;
+  if (!ordered) return { entities: all, first, ordered, positions: links.rows.length ? links.positions : undefined };
+  return { entities: all, first, ordered, positions: positionsOf(entities, first, links.positions) };
+}
+
+function positionsOf(entities: readonly AnyEntity[], first: number, positions = new Map<AnyEntity, number>()): Map<AnyEntity, number> {
   entities.forEach((entity, i) => {
     if (!positions.has(entity)) positions.set(entity, first + i);
   });
@@ -261,22 +278,31 @@ class ItemReader {
   /** Encoders of entities in the EntityManager's own schema, by class: the per-row fast lookup. */
   readonly #byClass = new Map<unknown, CsvRowEncoder>();
   /** Makes views of plain rows (false: never; undefined: not asked yet). */
-  #views: ReturnType<typeof rowViewFactory> | false | undefined;
-  readonly #viewsAllowed: ((meta: EntityMetadata) => boolean) | undefined;
+  #views: RowViewFactory | false | undefined;
+  readonly #viewOptions: RowViewOptions | undefined;
+  /** Pivot rows of the views read since the last `takeLinks`, and their rows' positions. */
+  #links: AnyEntity[] = [];
+  #linkPositions = new Map<AnyEntity, number>();
+  /** Input items read as entities (not as views) so far. */
+  entityCount = 0;
 
-  /** `viewsAllowed`: whether plain rows of a class may be read as views instead of entities. */
-  constructor(em: SqlEntityManager, rowClass: EntityClass<object> | undefined, viewsAllowed?: (meta: EntityMetadata) => boolean) {
+  /** `views`: whether plain rows of a class may be read as views instead of entities, and which. */
+  constructor(em: SqlEntityManager, rowClass: EntityClass<object> | undefined, views?: { allowed(meta: EntityMetadata): boolean; keysOnly: boolean }) {
     this.#em = em;
     this.rowMeta = rowClass ? this.#metaOf(rowClass, 0, rowClass.name) : undefined;
-    this.#viewsAllowed = viewsAllowed;
+    // views have no schema of their own: they go where the EntityManager writes
+    this.#viewOptions = views && { ...views, planOf: meta => planFor(em, meta, em.schema, this.#plans) };
   }
 
-  /** The entity an input item stands for: itself, or one built from a plain row. */
-  toEntity(item: unknown, position: number): AnyEntity {
+  /**
+   * The entity an input item stands for: itself, or one built from a plain row (a row view
+   * unless `views` is false; its pivot rows wait for `takeLinks`).
+   */
+  toEntity(item: unknown, position: number, views = true): AnyEntity {
     if (item == null || typeof item !== 'object') {
       throw new CopyPersistError('UNREGISTERED_ENTITY', `expected an entity or a row object, got ${item === null ? 'null' : typeof item}`, { position });
     }
-    if (this.rowMeta) return this.#fromRow(this.rowMeta, item as Record<string, unknown>, position);
+    if (this.rowMeta) return this.#fromRow(this.rowMeta, item as Record<string, unknown>, position, views);
     // an instance of an unregistered class fails here, before anything reads its metadata
     this.encoderOf(item as AnyEntity, position);
     return item as AnyEntity;
@@ -308,19 +334,39 @@ class ItemReader {
     return meta;
   }
 
-  /** A plain row keyed by property names → a new, unmanaged entity, as `em.create` builds it. */
-  #fromRow(meta: EntityMetadata, row: Record<string, unknown>, position: number): AnyEntity {
-    if (Utils.isEntity(row as object)) return row as AnyEntity;
+  /** The pivot rows of the views read since the last call, with their rows' input positions. */
+  takeLinks(): { rows: AnyEntity[]; positions: Map<AnyEntity, number> } {
+    const taken = { rows: this.#links, positions: this.#linkPositions };
+    if (this.#links.length) {
+      this.#links = [];
+      this.#linkPositions = new Map();
+    }
+    return taken;
+  }
+
+  /** A plain row keyed by property names → a new, unmanaged entity, as `em.create` builds it, or its view. */
+  #fromRow(meta: EntityMetadata, row: Record<string, unknown>, position: number, views: boolean): AnyEntity {
+    if (Utils.isEntity(row as object)) {
+      this.entityCount++;
+      return row as AnyEntity;
+    }
     for (const key in row) {
       if (!(key in meta.properties)) {
         throw new CopyPersistError('UNKNOWN_PROPERTY', 'the row has a key that is not a property of the entity', { entity: meta.className, property: key, position });
       }
     }
-    if (this.#views === undefined) {
-      // views have no schema of their own: they go where the EntityManager writes
-      this.#views = (this.#viewsAllowed?.(meta) && rowViewFactory(this.#em, planFor(this.#em, meta, this.#em.schema, this.#plans))) || false;
+    const options = this.#viewOptions;
+    this.#views ??= (options?.allowed(meta) && rowViewFactory(this.#em, options.planOf(meta), options)) || false;
+    if (this.#views && views) {
+      const linked = this.#links.length;
+      const view = this.#views(row, this.#links);
+      if (view) {
+        for (let i = linked; i < this.#links.length; i++) this.#linkPositions.set(this.#links[i], position);
+        return view;
+      }
     }
-    return (this.#views && this.#views(row)) || (this.#em.create(meta.class, row as never, { persist: false }) as AnyEntity);
+    this.entityCount++;
+    return this.#em.create(meta.class, row as never, { persist: false }) as AnyEntity;
   }
 }
 
