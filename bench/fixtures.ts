@@ -5,7 +5,7 @@
 //
 //   npm run build:test && ./node_modules/.bin/node build/bench/fixtures.js [--rounds=3] [--tasks=20k]
 //       [--out=bench/results/fixtures.json] [--paths=rows,cascade,pivot,flush] [--no-reset]
-//   node --cpu-prof build/bench/fixtures.js --paths=pivot --no-reset     a profile of one path
+//   node --cpu-prof build/bench/fixtures.js --paths=rows --no-reset     a profile of one path
 //
 // Uses DATABASE_URL (the role must be allowed to CREATE DATABASE) or a throwaway embedded server.
 // Every load is checked: row counts of every table, and the links table, after the timed call.
