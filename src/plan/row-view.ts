@@ -12,7 +12,7 @@ import { ReferenceKind, Reference, Type, Utils, helper, type AnyEntity, type Ent
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { isRawSql } from '../adapters/mikro-orm.js';
 import type { EntityPlan } from './entity-plan.js';
-import { isOwningToOne } from './relations.js';
+import { isOwningToOne, pivotSides } from './relations.js';
 
 /**
  * Marks a row view: the object is its own insert payload (to-one relations as their keys), so the
@@ -234,12 +234,8 @@ interface PivotWriter {
  */
 function pivotWriter(em: SqlEntityManager, prop: EntityProperty, options: RowViewOptions): PivotWriter | undefined {
   const extended = prop as EntityProperty & { fixedOrder?: boolean };
-  const pivotMeta = em.getMetadata().find(prop.pivotEntity) as EntityMetadata | undefined;
+  const { pivotMeta, ownerSide, targetSide } = pivotSides(em, prop);
   if (!pivotMeta || extended.fixedOrder || !prop.targetMeta || !options.allowed(pivotMeta)) return undefined;
-  const sides = pivotMeta.relations.filter(p => p.kind === ReferenceKind.MANY_TO_ONE);
-  const same = (a: string[], b: string[] | undefined) => !!b && a.length === b.length && a.every((f, i) => f === b[i]);
-  const ownerSide = sides.find(p => same(p.fieldNames, prop.joinColumns));
-  const targetSide = sides.find(p => p !== ownerSide && same(p.fieldNames, prop.inverseJoinColumns));
   const plan = options.planOf(pivotMeta);
   if (!ownerSide || !targetSide || plan.groups.length !== 2 || !plan.groups.every(g => g.prop === ownerSide || g.prop === targetSide)) return undefined;
   if (pivotMeta.props.some(p => p.onCreate || (p.default != null && !isRawSql(p.default)))) return undefined;
