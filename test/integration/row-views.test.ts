@@ -142,6 +142,17 @@ describe('row views: plain rows with to-one and many-to-many keys are written as
     }
   });
 
+  it('rows from a stream, a chunk at a time, write the same rows (each chunk\'s links after its rows)', async () => {
+    await copyOrm.em.getConnection().execute(`truncate "${COPY}".person cascade`);
+    const em = copyOrm.em.fork();
+    async function* stream() {
+      yield* personRows(em);
+    }
+    const result = await copyPersist(em, Person, stream() as never, { chunkSize: 3 });
+    assert.deepEqual(result.byEntity, { Person: 8, person_labels: 6 });
+    await assertSameTables(flushOrm);
+  });
+
   it('a row with the key of an entity the identity map holds is written from the entity em.create returns', async () => {
     await copyOrm.em.getConnection().execute(`truncate "${COPY}".person cascade`);
     const em = copyOrm.em.fork();
