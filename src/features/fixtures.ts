@@ -85,7 +85,12 @@ export async function loadFixtures(em: SqlEntityManager, input: FixtureInput, op
 function load(em: SqlEntityManager, input: FixtureInput, options: CopyPersistOptions, keysAfterwards: boolean): Promise<LoadFixturesResult> {
   return em.transactional(async trx => {
     const tem = trx as SqlEntityManager;
-    const previousRole = keysAfterwards ? await setReplicationRole(tem, 'replica') : undefined;
+    // refused after all (a role changed by SET ROLE, say): load with the per-row checks
+    const previousRole = keysAfterwards
+      ? await setReplicationRole(tem, 'replica').catch((e: unknown) => {
+          throw new ForeignKeyViolated('session_replication_role could not be set', { cause: e });
+        })
+      : undefined;
     const result = await copyFixtures(tem, input, options);
     const written = Object.keys(result.byEntity)
       .map(name => findEntity(em, name))
@@ -143,7 +148,7 @@ async function setReplicationRole(em: SqlEntityManager, role: string): Promise<s
   return row.previous;
 }
 
-/** A foreign key of a table the fixtures wrote has a row without its referenced row. */
+/** A foreign key of a table the fixtures wrote has a row without its referenced row (or the checks could not be turned off): load again with the per-row checks. */
 class ForeignKeyViolated extends Error {}
 
 /** Checks every foreign key of the tables of `metas` over the whole table, one query per key. */

@@ -110,6 +110,28 @@ describe('fixtures: foreign keys checked after the load', () => {
     }
   });
 
+  it('a role that is not a superuser loads with the per-row checks', async () => {
+    const conn = orm.em.getConnection();
+    const role = 'mikro_orm_pg_copy_fixtures_fk_plain';
+    await conn.execute(`drop role if exists ${role}`);
+    await conn.execute(`create role ${role}`);
+    try {
+      await conn.execute(`grant usage on schema ${SCHEMA} to ${role}; grant all on all tables in schema ${SCHEMA} to ${role}; grant all on all sequences in schema ${SCHEMA} to ${role}`);
+      const tx = await beginTestTransaction(orm.em);
+      try {
+        await tx.em.getConnection().execute(`set local role ${role}`, [], 'run', tx.em.getTransactionContext());
+        const result = await loadFixtures(tx.em, { Item: [{ id: 1, title: 'x', shelf: 1, marks: [1] }], Shelf: SHELVES, Mark: MARKS });
+        assert.equal(result.rows, 5);
+        assert.ok(!queries.some(q => q.includes("set_config('session_replication_role'")), 'tried to turn the per-row checks off');
+      } finally {
+        await tx.rollback();
+      }
+    } finally {
+      await conn.execute(`drop owned by ${role}`);
+      await conn.execute(`drop role ${role}`);
+    }
+  });
+
   it('a table with a trigger of its own keeps the per-row checks, and its trigger fires', async () => {
     const conn = orm.em.getConnection();
     await conn.execute(`create table ${SCHEMA}.shelf_audit (name text)`);
