@@ -63,8 +63,8 @@ export async function runCopy(em: SqlEntityManager, rowClass: EntityClass<object
           const order = batch.ordered ? orderForWrite(em, batch.entities, cascade) : undefined;
           const entities = order?.entities ?? batch.entities;
           const positionOf = (entity: AnyEntity, i: number) => {
-            // pivot rows made from plain rows' keys are not input items: they have their row's position
-            if (!order) return batch.positions?.get(entity) ?? batch.first + i;
+            // pivot rows made from plain rows' keys follow the input items and have their row's position
+            if (!order) return i < batch.inputs ? batch.first + i : batch.positions!.get(entity)!;
             return batch.positions!.get(entity) ?? batch.positions!.get(order.reachedFrom.get(entity)!) ?? batch.first;
           };
           for (const [entity, props] of order?.deferred ?? []) deferred.set(entity, props);
@@ -139,7 +139,9 @@ interface Batch {
   first: number;
   /** Whether rows of this batch may depend on each other (else they are written as given). */
   ordered: boolean;
-  /** Input positions of the entities, when ordered; else of the rows that are not input items. */
+  /** How many of `entities` are the input items (the rest: pivot rows made from their keys). */
+  inputs: number;
+  /** Input positions of the entities, when ordered; else of the rows after the input items. */
   positions?: Map<AnyEntity, number>;
 }
 
@@ -185,9 +187,10 @@ function readBatch(reader: ItemReader, items: readonly object[], first: number, 
     entities = items.map((item, i) => reader.toEntity(item, first + i, false));
     links = reader.takeLinks();
   }
-  const all = links.rows.length ? [...entities, ...links.rows] : entities;
-  if (!ordered) return { entities: all, first, ordered, positions: links.rows.length ? links.positions : undefined };
-  return { entities: all, first, ordered, positions: positionsOf(entities, first, links.positions) };
+  const linked = links.rows.length > 0;
+  const all = linked ? [...entities, ...links.rows] : entities;
+  const positions = ordered ? positionsOf(entities, first, linked ? links.positions : undefined) : linked ? links.positions : undefined;
+  return { entities: all, inputs: entities.length, first, ordered, positions };
 }
 
 function positionsOf(entities: readonly AnyEntity[], first: number, positions = new Map<AnyEntity, number>()): Map<AnyEntity, number> {
