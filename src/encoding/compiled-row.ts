@@ -11,6 +11,7 @@ import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { EntityPlan } from '../plan/entity-plan.js';
 import { isRawSql, scalarRuntimeTypes } from '../adapters/mikro-orm.js';
 import { checkInsert, snapshotPayload } from '../plan/insert-payload.js';
+import { ROW_VIEW, isRowView } from '../plan/row-view.js';
 import { ISO_MAX_TIME, ISO_MIN_TIME, arrayElementConverter, columnFamilyOf, columnTraits, formatsDatesAsIso, writesArraysInPlace, type ExpectedValue } from './column-types.js';
 import type { CsvRowEncoder, RowSink } from './csv-row.js';
 import { NUMERIC_SHAPE_GROUPS } from './row-shape.js';
@@ -55,6 +56,7 @@ export function compileRowWriter(em: SqlEntityManager, encoder: CsvRowEncoder): 
   const context = new Map<string, unknown>([
     ['checkInsert', checkInsert],
     ['snapshotPayload', snapshotPayload],
+    ['ROW_VIEW', ROW_VIEW],
     ['em', em],
     ['plan', plan],
     ['encoder', encoder],
@@ -120,7 +122,8 @@ export function compileRowWriter(em: SqlEntityManager, encoder: CsvRowEncoder): 
     '  const data = entity.__helper?.__data;',
     ...reads.map(line => `  ${line}`),
     guard === undefined ? '' : `  if (!(${guard})) checkInsert(em, plan, entity, position, deferred);`,
-    needsSnapshot ? '  const payload = snapshotPayload(em, entity, deferred);' : '',
+    // a plain row's view (plan/row-view.ts) is its own payload: the snapshot needs an entity
+    needsSnapshot ? '  const payload = entity[ROW_VIEW] === true ? entity : snapshotPayload(em, entity, deferred);' : '',
     ...converts.map(line => `  ${line}`),
     '  let shape = 0;',
     ...shapes.map(line => `  ${line}`),
@@ -167,7 +170,7 @@ function checkGuard(plan: EntityPlan, raws: ReadonlyMap<string, string>): string
 function viaSnapshot(em: SqlEntityManager, encoder: CsvRowEncoder): RowWriter {
   return (entity, position, deferred, sink, ordinal) => {
     checkInsert(em, encoder.plan, entity, position, deferred);
-    const data = snapshotPayload(em, entity, deferred);
+    const data = isRowView(entity) ? entity : snapshotPayload(em, entity, deferred);
     const shape = encoder.shapeOf(data);
     encoder.encode(data, shape, position, sink.writerFor(encoder, shape, position), ordinal);
   };

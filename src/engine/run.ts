@@ -20,7 +20,7 @@ import { readChunks, type CopySource } from '../input/read-chunks.js';
 import type { CopyPersistOptions, CopyPersistResult } from '../options.js';
 import { planFor, type EntityPlan, type PlanCache } from '../plan/entity-plan.js';
 import { applyInitializers } from '../plan/insert-payload.js';
-import { rowViewFactory } from '../plan/row-view.js';
+import { isRowView, rowViewFactory, type RowViewFactory, type RowViewOptions } from '../plan/row-view.js';
 import { isIsolatedClass, needsNoOrdering, orderForWrite } from '../plan/write-order.js';
 
 const DEFAULT_CHUNK_SIZE = 2000;
@@ -47,9 +47,9 @@ export async function runCopy(
 
   const cascade = options.cascade === true;
   const hooks = options.hooks === false ? undefined : new LifecycleHooks(em);
-  // plain rows may skip em.create (row-view.ts) unless entities are wanted afterwards (manage),
-  // walked (cascade) or handed to lifecycle hooks
-  const items = new ItemReader(em, rowClass, !options.manage && !cascade ? meta => !hooks?.has(meta) : undefined);
+  // plain rows may skip em.create (row-view.ts) unless entities are wanted afterwards (manage) or
+  // handed to lifecycle hooks; with cascade only rows of keys, which reach nothing to cascade to
+  const items = new ItemReader(em, rowClass, options.manage ? undefined : { allowed: meta => !hooks?.has(meta), keysOnly: cascade });
   // entities made with `em.create()` sit in their EntityManager's persist stack: unscheduled after the copy
   const scheduled = new ScheduledInserts(em);
   const written: AnyEntity[] | undefined = options.manage ? [] : undefined;
@@ -79,7 +79,8 @@ export async function runCopy(
           const order = batch.ordered ? orderForWrite(em, batch.entities, cascade) : undefined;
           const entities = order?.entities ?? batch.entities;
           const positionOf = (entity: AnyEntity, i: number) => {
-            if (!order) return batch.first + i;
+            // pivot rows made from plain rows' keys follow the input items and have their row's position
+            if (!order) return i < batch.inputs ? batch.first + i : batch.positions!.get(entity)!;
             return batch.positions!.get(entity) ?? batch.positions!.get(order.reachedFrom.get(entity)!) ?? batch.first;
           };
           for (const [entity, props] of order?.deferred ?? []) deferred.set(entity, props);
@@ -157,7 +158,9 @@ interface Batch {
   first: number;
   /** Whether rows of this batch may depend on each other (else they are written as given). */
   ordered: boolean;
-  /** Input positions of the entities, when ordered. */
+  /** How many of `entities` are the input items (the rest: pivot rows made from their keys). */
+  inputs: number;
+  /** Input positions of the entities, when ordered; else of the rows after the input items. */
   positions?: Map<AnyEntity, number>;
 }
 
@@ -178,21 +181,38 @@ async function* batchesOf(
   // rows that cannot depend on each other are written as they come, without ordering
   const isolated = (items: readonly object[]) => !cascade && (rowClass ? isIsolatedClass(reader.rowMeta!) : needsNoOrdering(em, items as AnyEntity[]));
   if (Array.isArray(source) && !isolated(source)) {
-    const entities = source.map((item, i) => reader.toEntity(item, i));
-    yield { entities, first: 0, ordered: true, positions: positionsOf(entities, 0) };
+    yield readBatch(reader, source, 0, true, cascade);
     return;
   }
   let first = 0;
   for await (const chunk of readChunks(source, chunkSize)) {
-    const entities = chunk.map((item, i) => reader.toEntity(item, first + i));
-    const ordered = !isolated(entities);
-    yield { entities, first, ordered, positions: ordered ? positionsOf(entities, first) : undefined };
+    yield readBatch(reader, chunk, first, !isolated(chunk), cascade);
     first += chunk.length;
   }
 }
 
-function positionsOf(entities: readonly AnyEntity[], first: number): Map<AnyEntity, number> {
-  const positions = new Map<AnyEntity, number>();
+/**
+ * The entities (or row views) of `items`, then the pivot rows of the views' many-to-many keys.
+ * Views reference no row of the call but their own (their keys reference rows written before), so
+ * a batch of views alone needs no ordering: its pivot rows come after the rows they link.
+ */
+function readBatch(reader: ItemReader, items: readonly object[], first: number, ordered: boolean, cascade: boolean): Batch {
+  const before = reader.entityCount;
+  let entities = items.map((item, i) => reader.toEntity(item, first + i));
+  let links = reader.takeLinks();
+  if (reader.rowMeta && reader.entityCount === before) ordered = false;
+  else if (cascade && entities.some(isRowView)) {
+    // cascade walks entities: beside an entity, every row becomes one
+    entities = items.map((item, i) => reader.toEntity(item, first + i, false));
+    links = reader.takeLinks();
+  }
+  const linked = links.rows.length > 0;
+  const all = linked ? [...entities, ...links.rows] : entities;
+  const positions = ordered ? positionsOf(entities, first, linked ? links.positions : undefined) : linked ? links.positions : undefined;
+  return { entities: all, inputs: entities.length, first, ordered, positions };
+}
+
+function positionsOf(entities: readonly AnyEntity[], first: number, positions = new Map<AnyEntity, number>()): Map<AnyEntity, number> {
   entities.forEach((entity, i) => {
     if (!positions.has(entity)) positions.set(entity, first + i);
   });
@@ -280,22 +300,31 @@ class ItemReader {
   /** Encoders of entities in the EntityManager's own schema, by class: the per-row fast lookup. */
   readonly #byClass = new Map<unknown, CsvRowEncoder>();
   /** Makes views of plain rows (false: never; undefined: not asked yet). */
-  #views: ReturnType<typeof rowViewFactory> | false | undefined;
-  readonly #viewsAllowed: ((meta: EntityMetadata) => boolean) | undefined;
+  #views: RowViewFactory | false | undefined;
+  readonly #viewOptions: RowViewOptions | undefined;
+  /** Pivot rows of the views read since the last `takeLinks`, and their rows' positions. */
+  #links: AnyEntity[] = [];
+  #linkPositions = new Map<AnyEntity, number>();
+  /** Input items read as entities (not as views) so far. */
+  entityCount = 0;
 
-  /** `viewsAllowed`: whether plain rows of a class may be read as views instead of entities. */
-  constructor(em: SqlEntityManager, rowClass: EntityClass<object> | undefined, viewsAllowed?: (meta: EntityMetadata) => boolean) {
+  /** `views`: whether plain rows of a class may be read as views instead of entities, and which. */
+  constructor(em: SqlEntityManager, rowClass: EntityClass<object> | undefined, views?: { allowed(meta: EntityMetadata): boolean; keysOnly: boolean }) {
     this.#em = em;
     this.rowMeta = rowClass ? this.#metaOf(rowClass, 0, rowClass.name) : undefined;
-    this.#viewsAllowed = viewsAllowed;
+    // views have no schema of their own: they go where the EntityManager writes
+    this.#viewOptions = views && { ...views, planOf: meta => planFor(em, meta, em.schema, this.#plans) };
   }
 
-  /** The entity an input item stands for: itself, or one built from a plain row. */
-  toEntity(item: unknown, position: number): AnyEntity {
+  /**
+   * The entity an input item stands for: itself, or one built from a plain row (a row view
+   * unless `views` is false; its pivot rows wait for `takeLinks`).
+   */
+  toEntity(item: unknown, position: number, views = true): AnyEntity {
     if (item == null || typeof item !== 'object') {
       throw notAnItem(item, position);
     }
-    if (this.rowMeta) return this.#fromRow(this.rowMeta, item as Record<string, unknown>, position);
+    if (this.rowMeta) return this.#fromRow(this.rowMeta, item as Record<string, unknown>, position, views);
     // an instance of an unregistered class fails here, before anything reads its metadata
     this.encoderOf(item as AnyEntity, position);
     return item as AnyEntity;
@@ -326,19 +355,39 @@ class ItemReader {
     return meta;
   }
 
-  /** A plain row keyed by property names → a new, unmanaged entity, as `em.create` builds it. */
-  #fromRow(meta: EntityMetadata, row: Record<string, unknown>, position: number): AnyEntity {
-    if (Utils.isEntity(row as object)) return row as AnyEntity;
+  /** The pivot rows of the views read since the last call, with their rows' input positions. */
+  takeLinks(): { rows: AnyEntity[]; positions: Map<AnyEntity, number> } {
+    const taken = { rows: this.#links, positions: this.#linkPositions };
+    if (this.#links.length) {
+      this.#links = [];
+      this.#linkPositions = new Map();
+    }
+    return taken;
+  }
+
+  /** A plain row keyed by property names → a new, unmanaged entity, as `em.create` builds it, or its view. */
+  #fromRow(meta: EntityMetadata, row: Record<string, unknown>, position: number, views: boolean): AnyEntity {
+    if (Utils.isEntity(row as object)) {
+      this.entityCount++;
+      return row as AnyEntity;
+    }
     for (const key in row) {
       if (!(key in meta.properties)) {
         throw unknownRowKey(meta.className, key, position);
       }
     }
-    if (this.#views === undefined) {
-      // views have no schema of their own: they go where the EntityManager writes
-      this.#views = (this.#viewsAllowed?.(meta) && rowViewFactory(this.#em, planFor(this.#em, meta, this.#em.schema, this.#plans))) || false;
+    const options = this.#viewOptions;
+    this.#views ??= (options?.allowed(meta) && rowViewFactory(this.#em, options.planOf(meta), options)) || false;
+    if (this.#views && views) {
+      const linked = this.#links.length;
+      const view = this.#views(row, this.#links);
+      if (view) {
+        for (let i = linked; i < this.#links.length; i++) this.#linkPositions.set(this.#links[i], position);
+        return view;
+      }
     }
-    return (this.#views && this.#views(row)) || (this.#em.create(meta.class, row as never, { persist: false }) as AnyEntity);
+    this.entityCount++;
+    return this.#em.create(meta.class, row as never, { persist: false }) as AnyEntity;
   }
 }
 

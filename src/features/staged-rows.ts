@@ -76,7 +76,7 @@ export async function runStaged(
   const rowEncoder = rowMeta && encoderFor(planFor(em, rowMeta, em.schema, plans));
   // plain rows of plain scalars skip em.create (plan/row-view.ts), unless an `onUpdate` function
   // is to be handed the entity
-  const viewOf = rowEncoder && !rowMeta!.hydrateProps.some(p => p.onUpdate) ? rowViewFactory(em, rowEncoder.plan, true) : undefined;
+  const viewOf = rowEncoder && !rowMeta!.hydrateProps.some(p => p.onUpdate) ? rowViewFactory(em, rowEncoder.plan, { keysOnly: false, allowed: () => true, planOf: () => rowEncoder.plan }) : undefined;
   const encoderOf = (entity: AnyEntity, position: number) => {
     const meta = rowMeta && entity.constructor === rowMeta.class ? rowMeta : metaOf(em, entity.constructor, position);
     return encoderFor(planFor(em, meta, helper(entity).__schema ?? em.schema, plans));
@@ -100,7 +100,8 @@ export async function runStaged(
             let isView = false;
             if (rowMeta && !isEntity(item)) {
               const row = toRow(rowMeta, item, position);
-              const view = viewOf?.(row);
+              // many-to-many links a row may name are not this operation's business: collected and left
+              const view = viewOf?.(row, []);
               if (view) {
                 entity = view;
                 encoder = rowEncoder!;

@@ -36,6 +36,19 @@ export function collectionItems(entity: AnyEntity, prop: EntityProperty): readon
 }
 
 /**
+ * The pivot entity of an owning many-to-many property and its two many-to-one sides (the owner's
+ * and the target's foreign keys), found by their columns; undefined sides when it has no such plain keys.
+ */
+export function pivotSides(em: SqlEntityManager, prop: EntityProperty): { pivotMeta?: EntityMetadata; ownerSide?: EntityProperty; targetSide?: EntityProperty } {
+  const pivotMeta = em.getMetadata().find(prop.pivotEntity) as EntityMetadata | undefined;
+  const sides = pivotMeta?.relations.filter(p => p.kind === ReferenceKind.MANY_TO_ONE) ?? [];
+  const same = (a: string[], b: string[] | undefined) => !!b && a.length === b.length && a.every((f, i) => f === b[i]);
+  const ownerSide = sides.find(p => same(p.fieldNames, prop.joinColumns));
+  const targetSide = sides.find(p => p !== ownerSide && same(p.fieldNames, prop.inverseJoinColumns));
+  return { pivotMeta, ownerSide, targetSide };
+}
+
+/**
  * The copying EntityManager's metadata of an entity, found by its class. Not `helper(entity).__meta`:
  * when two ORMs were initialised with the same classes, an entity carries the last one's metadata.
  */

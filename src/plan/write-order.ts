@@ -15,6 +15,7 @@ import {
   isToOne,
   metadataOf,
   orderTables,
+  pivotSides,
   toOneTarget,
   type TableEdge,
 } from './relations.js';
@@ -321,11 +322,7 @@ function pivotRows(
 
 /** Builds rows of the pivot table of an owning many-to-many property, as pivot entities. */
 function pivotFactory(em: SqlEntityManager, prop: EntityProperty): (owner: AnyEntity, target: AnyEntity) => AnyEntity {
-  const pivotMeta = em.getMetadata().find(prop.pivotEntity) as EntityMetadata | undefined;
-  const sides = pivotMeta?.relations.filter(p => p.kind === ReferenceKind.MANY_TO_ONE) ?? [];
-  const same = (a: string[], b: string[] | undefined) => !!b && a.length === b.length && a.every((f, i) => f === b[i]);
-  const ownerSide = sides.find(p => same(p.fieldNames, prop.joinColumns));
-  const targetSide = sides.find(p => p !== ownerSide && same(p.fieldNames, prop.inverseJoinColumns));
+  const { pivotMeta, ownerSide, targetSide } = pivotSides(em, prop);
   if (!pivotMeta || !ownerSide || !targetSide) {
     throw unsupportedPivot(typeof prop.pivotEntity === 'function' ? (prop.pivotEntity as { name: string }).name : String(prop.pivotEntity), prop.name);
   }

@@ -203,7 +203,7 @@ describe('compiled row encoder', () => {
     const em = orm.em.fork();
     const plan = planFor(em, orm.getMetadata().find(Plain)!, undefined, new Map());
     const encoder = new CsvRowEncoder(em, plan);
-    const view = rowViewFactory(em, plan);
+    const view = rowViewFactory(em, plan, { keysOnly: false, allowed: () => true, planOf: meta => planFor(em, meta, undefined, new Map()) });
     assert.ok(view, 'an entity of plain scalar columns has views');
     const scalars = (from: Record<string, fc.Arbitrary<unknown>>) => fc.record(Object.fromEntries([...Object.keys(SCALARS), 'title'].map(key => [key, from[key]])), { requiredKeys: [] });
     let viewed = 0;
@@ -217,10 +217,9 @@ describe('compiled row encoder', () => {
           return shape;
         };
         rows++;
-        const rowView = view(row);
+        const rowView = view(row, []);
         if (!rowView) return;
         viewed++;
-        assert.equal(id, undefined, 'a row with a primary key may match a managed entity: it must become one');
         const entity = em.create(Plain as EntityClass<Plain>, row as never, { persist: false }) as AnyEntity;
         assert.deepEqual(outcome(write(rowView)), outcome(write(entity)));
       }),
@@ -231,7 +230,7 @@ describe('compiled row encoder', () => {
 
   test('rows of an entity with relations, embeddables or defaults get no views', () => {
     const em = orm.em.fork();
-    assert.equal(rowViewFactory(em, planFor(em, orm.getMetadata().find(Sample)!, undefined, new Map())), undefined);
+    assert.equal(rowViewFactory(em, planFor(em, orm.getMetadata().find(Sample)!, undefined, new Map()), { keysOnly: false, allowed: () => true, planOf: meta => planFor(em, meta, undefined, new Map()) }), undefined);
   });
 
   test('the PostgreSQL platform takes the in-place paths: ISO dates, and arrays written element by element', () => {
