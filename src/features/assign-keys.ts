@@ -69,6 +69,8 @@ export class KeyAssigner {
       if (available < entities.length) {
         const wanted = Math.min(Math.max(entities.length - available, target.block * 2), MAX_BLOCK, remaining ?? Infinity);
         await this.#reserve(target, Math.max(wanted, entities.length - available));
+        // no sequence of its own (a default that names another table's): the database's default applies
+        if (target.nextval === null) continue;
       }
       for (const entity of entities) {
         const comma = target.reserved.indexOf(',', target.next);
