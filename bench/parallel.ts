@@ -7,7 +7,7 @@
 import { loadavg, cpus } from 'node:os';
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { CopyEntityManager } from '../src/index.js';
-import { copyParallel } from '../src/features/parallel.js';
+import { copyParallel } from '../src/loaders/parallel.js';
 import { BOOK, Book } from './support/data.js';
 import { redact, startPostgres } from './support/postgres.js';
 

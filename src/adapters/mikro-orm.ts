@@ -136,3 +136,13 @@ export function discardIfStranded(pool: PgPool | undefined, trx: unknown, cause:
     }
   }
 }
+
+/**
+ * A result row keyed by column → values by property, as hydration converts them (the version
+ * or defaults the database filled in). The comparator does it on both versions; MikroORM 7 names
+ * the entity by its metadata, 6 by its class name.
+ */
+export function mapResultRow(em: { getComparator(): unknown }, meta: EntityMetadata, row: Record<string, unknown>): Record<string, unknown> {
+  const comparator = em.getComparator() as { mapResult(entity: EntityMetadata | string, row: Record<string, unknown>): Record<string, unknown> };
+  return comparator.mapResult(core.Utils.getORMVersion().startsWith('6.') ? meta.className : meta, row);
+}

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { MikroORM, PostgreSqlDriver, type Options, type SqlEntityManager } from '@mikro-orm/postgresql';
-import { loadFile, LoadFileError, type LoadFileOptions, type LoadFileResult } from '../features/load-file.js';
+import { loadFile, LoadFileError, type LoadFileOptions, type LoadFileResult } from '../loaders/load-file.js';
 import { PgCopyError } from '../errors.js';
 import { ConfigLoaderMissing, loadMikroOrmConfig } from './config.js';
 import { progressView } from './progress.js';

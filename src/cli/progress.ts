@@ -1,7 +1,7 @@
 // What the CLI shows while loading: a bar (cli-progress) over the bytes of the file the COPY has
 // consumed, on a terminal; a line every few seconds otherwise; nothing with --no-progress.
 import cliProgress from 'cli-progress';
-import type { LoadFileProgress } from '../features/load-file.js';
+import type { LoadFileProgress } from '../loaders/load-file.js';
 
 export interface ProgressView {
   update(progress: LoadFileProgress): void;

@@ -6,15 +6,32 @@
 // discriminator, lazy or getter-only properties) is read per property from MikroORM's own snapshot,
 // taken only for entities that have such a property; and any value a fast branch does not expect
 // goes to the generic per-value path (`CsvRowEncoder.writeValue`), so the text never differs.
-import { ReferenceKind, Type, type AnyEntity, type EntityProperty, type Platform } from '@mikro-orm/core';
+import { ReferenceKind, Type, type AnyEntity, type Dictionary, type EntityProperty, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { EntityPlan } from '../plan/entity-plan.js';
 import { isRawSql, scalarRuntimeTypes } from '../adapters/mikro-orm.js';
 import { checkInsert, snapshotPayload } from '../plan/insert-payload.js';
 import { ROW_VIEW, isRowView } from '../plan/row-view.js';
 import { ISO_MAX_TIME, ISO_MIN_TIME, arrayElementConverter, columnFamilyOf, columnTraits, formatsDatesAsIso, writesArraysInPlace, type ExpectedValue } from './column-types.js';
-import type { CsvRowEncoder, RowSink } from './csv-row.js';
-import { NUMERIC_SHAPE_GROUPS } from './row-shape.js';
+import type { ChunkWriter } from './chunk-writer.js';
+import { NUMERIC_SHAPE_GROUPS, type RowShape } from './row-shape.js';
+
+/**
+ * What a compiled writer needs of its encoder — csv-row.ts's `CsvRowEncoder`, which compiles it —
+ * named here so the two files do not import each other.
+ */
+export interface RowEncoding {
+  readonly plan: EntityPlan;
+  shapeOf(data: Dictionary): RowShape;
+  encode(data: Dictionary, shape: RowShape, position: number, out: ChunkWriter, ordinal?: number): void;
+  writeGroup(index: number, data: Dictionary, position: number, out: ChunkWriter, first: boolean): boolean;
+  writeValue(index: number, value: unknown, position: number, out: ChunkWriter): void;
+}
+
+/** Where a row's writer comes from: the segment of its encoder and shape (`SegmentBuilder`). */
+export interface RowSink {
+  writerFor(encoder: RowEncoding, shape: RowShape, position: number): ChunkWriter;
+}
 
 /** Writes one entity's row; see `CsvRowEncoder.writeEntity`. */
 export type RowWriter = (entity: AnyEntity, position: number, deferred: readonly EntityProperty[] | undefined, sink: RowSink, ordinal?: number) => void;
@@ -44,7 +61,7 @@ interface FastGroup {
 }
 
 /** Compiles the row writer of `encoder`'s plan for this EntityManager's platform and MikroORM version. */
-export function compileRowWriter(em: SqlEntityManager, encoder: CsvRowEncoder): RowWriter {
+export function compileRowWriter(em: SqlEntityManager, encoder: RowEncoding): RowWriter {
   const plan = encoder.plan;
   const meta = plan.meta;
   const platform = em.getPlatform();
@@ -167,7 +184,7 @@ function checkGuard(plan: EntityPlan, raws: ReadonlyMap<string, string>): string
  * Past {@link NUMERIC_SHAPE_GROUPS} column groups a shape is a string; such tables are rare, and
  * take the snapshot path whole.
  */
-function viaSnapshot(em: SqlEntityManager, encoder: CsvRowEncoder): RowWriter {
+function viaSnapshot(em: SqlEntityManager, encoder: RowEncoding): RowWriter {
   return (entity, position, deferred, sink, ordinal) => {
     checkInsert(em, encoder.plan, entity, position, deferred);
     const data = isRowView(entity) ? entity : snapshotPayload(em, entity, deferred);

@@ -5,17 +5,14 @@ import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { ValueError, valueErrorAt, valueErrors } from '../errors.js';
 import type { ColumnGroup, EntityPlan } from '../plan/entity-plan.js';
 import type { ChunkWriter } from './chunk-writer.js';
-import { compileRowWriter, type RowWriter } from './compiled-row.js';
+import { compileRowWriter, type RowSink, type RowWriter } from './compiled-row.js';
 import { columnTraits, toPgText, type ColumnTraits } from './pg-text.js';
 import { NUMERIC_SHAPE_GROUPS, type RowShape } from './row-shape.js';
 
 export type { RowShape } from './row-shape.js';
+export type { RowSink } from './compiled-row.js';
 
 
-/** Where a row's writer comes from: the segment of its encoder and shape (`SegmentBuilder`). */
-export interface RowSink {
-  writerFor(encoder: CsvRowEncoder, shape: RowShape, position: number): ChunkWriter;
-}
 
 /** Encodes payloads of one entity class into CSV lines. */
 export class CsvRowEncoder {

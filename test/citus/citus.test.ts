@@ -19,7 +19,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EntitySchema, MikroORM, type Options } from '@mikro-orm/postgresql';
 import { CopyEntityManager, CopyPersistError, copyPersist } from '../../src/index.js';
-import { copyParallel, type CopyParallelOptions } from '../../src/features/parallel.js';
+import { copyParallel, type CopyParallelOptions } from '../../src/loaders/parallel.js';
 
 const CITUS_URL = process.env.CITUS_URL;
 const SCHEMA = 'citus_test';

@@ -1,6 +1,6 @@
 // loadFixtures of rows keyed by entity name turns PostgreSQL's per-row foreign key triggers off for
 // the load (session_replication_role = replica) and checks every foreign key once afterwards
-// (features/fixtures.ts). What must not change with it: a missing referenced row is the error the
+// (loaders/fixtures.ts). What must not change with it: a missing referenced row is the error the
 // per-row checks give, nothing is written, triggers of the user's own still fire, and the session
 // is left with its checks on.
 import { after, afterEach, before, describe, it } from 'node:test';

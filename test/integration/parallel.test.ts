@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { ForeignKeyConstraintViolationException, type MikroORM } from '@mikro-orm/postgresql';
 import { copyPersist, CopyPersistError, type CopyEntityManager } from '../../src/index.js';
-import { copyParallel, CopyParallelError, type CopyParallelOptions, type InputRange } from '../../src/features/parallel.js';
+import { copyParallel, CopyParallelError, type CopyParallelOptions, type InputRange } from '../../src/loaders/parallel.js';
 import { Author, Book, libraryEntities } from '../support/library.js';
 import { assertPoolHealthy, countRows, databaseUrl, initTestOrm } from '../support/orm.js';
 

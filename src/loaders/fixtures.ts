@@ -2,11 +2,11 @@
 // or @mikro-orm/seeder factories made lazily; and one TRUNCATE of every table to reset between tests.
 import { ReferenceKind, type EntityMetadata, type EntityName } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { copyPersist } from '../copy-persist.js';
+import { copyPersist } from '../api/copy-persist.js';
 import { noEntityNamed, notACount, notRegistered, notTableBacked } from '../errors.js';
-import type { CopyPersistOptions, CopyPersistResult } from '../options.js';
+import type { CopyPersistOptions, CopyPersistResult } from '../api/options.js';
 import { isOwningToOne } from '../plan/relations.js';
-import { LifecycleHooks } from './lifecycle-hooks.js';
+import { LifecycleHooks } from '../engine/lifecycle-hooks.js';
 
 /**
  * What `loadFixtures` needs of a factory: `makeEntity`, which `@mikro-orm/seeder`'s `Factory` has

@@ -2,7 +2,7 @@
 // even when it forks the EntityManager, begins its own transaction or uses the global `orm.em`.
 import type { Configuration, ForkOptions, TransactionOptions } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { CopyEntityManager } from '../copy-entity-manager.js';
+import { CopyEntityManager } from '../api/copy-entity-manager.js';
 import { notTestEntityManager, testTransactionOpen } from '../errors.js';
 
 /** The test transaction of each ORM (keyed by its configuration, which all its EMs share). */

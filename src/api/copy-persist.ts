@@ -2,10 +2,10 @@
 // options), then a load goes to the engine (engine/run.ts), or to copyParallel when asked for.
 import type { EntityManager, RequiredEntityData } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { runCopy } from './engine/run.js';
-import { runParallel, type CopyParallelOptions } from './features/parallel.js';
-import { readCopyCall, type EntityClassLike } from './input/entity-class.js';
-import type { CopySource } from './input/read-chunks.js';
+import { runCopy } from '../engine/run.js';
+import { runParallel, type CopyParallelOptions } from '../loaders/parallel.js';
+import { readCopyCall, type EntityClassLike } from '../input/entity-class.js';
+import type { CopySource } from '../input/read-chunks.js';
 import type { CopyPersistOptions, CopyPersistResult } from './options.js';
 
 /**
@@ -36,7 +36,7 @@ export function copyPersist(
   // ORM must be a PostgreSQL one, whose EntityManager is the SQL one
   const em = anyEm as SqlEntityManager;
   const { entityClass, source, options } = readCopyCall<CopyPersistOptions>(em, a, b, c);
-  // `parallel`: batches on several connections, each batch a run of the engine (features/parallel)
+  // `parallel`: batches on several connections, each batch a run of the engine (loaders/parallel)
   if (options.parallel !== undefined) return runParallel(em, entityClass, source, options as CopyParallelOptions);
   return runCopy(em, entityClass, source, options);
 }

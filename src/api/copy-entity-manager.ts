@@ -1,12 +1,12 @@
 import type { RequiredEntityData } from '@mikro-orm/core';
-import { copyDelete, type CopyDeleteKey, type CopyDeleteResult } from './features/copy-delete.js';
-import { copyUpdate, type CopyUpdateOptions, type CopyUpdateResult } from './features/copy-update.js';
-import { copySync, type CopySyncOptions, type CopySyncResult } from './features/sync.js';
+import { copyDelete, type CopyDeleteKey, type CopyDeleteResult } from '../bulk/copy-delete.js';
+import { copyUpdate, type CopyUpdateOptions, type CopyUpdateResult } from '../bulk/copy-update.js';
+import { copySync, type CopySyncOptions, type CopySyncResult } from '../bulk/sync.js';
 import { EntityManager, type PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { copyPersist } from './copy-persist.js';
-import { copyFlush, type CopyFlushOptions, type CopyFlushResult } from './features/copy-flush.js';
-import type { EntityClassLike } from './input/entity-class.js';
-import type { CopySource } from './input/read-chunks.js';
+import { copyFlush, type CopyFlushOptions, type CopyFlushResult } from '../bulk/copy-flush.js';
+import type { EntityClassLike } from '../input/entity-class.js';
+import type { CopySource } from '../input/read-chunks.js';
 import type { CopyPersistOptions, CopyPersistResult } from './options.js';
 
 /**

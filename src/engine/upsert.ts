@@ -6,7 +6,7 @@ import { type AnyEntity, type EntityProperty, type Platform } from '@mikro-orm/c
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { CopyDestination, RunQuery } from '../copy/copy-session.js';
 import { distributionColumn, duplicateConflictKey, mergeFieldNotSet, unknownConflictProperty, unknownConstraint } from '../errors.js';
-import type { CopyConflictOptions } from '../options.js';
+import type { CopyConflictOptions } from '../api/options.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
 import { setGeneratedKey } from './assign-keys.js';
 
@@ -19,7 +19,7 @@ export interface UpsertCounts {
   skipped: number;
 }
 
-/** What a sync (features/sync.ts) adds to an upsert. */
+/** What a sync (bulk/sync.ts) adds to an upsert. */
 export interface UpsertExtras {
   /** Update only rows where a merged column differs (`IS DISTINCT FROM`); the others count as skipped. */
   onlyChanged?: boolean;

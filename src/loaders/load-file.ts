@@ -8,17 +8,17 @@ import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { EntityMetadata, EntityName } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { copyPersist } from '../copy-persist.js';
+import { copyPersist } from '../api/copy-persist.js';
 import { CopyPersistError, badHeader, badRow, badRowInParallel, fileNotReadable, loadFileNotACount, loadFileWithoutSource, missingTable, unknownEntity } from '../errors.js';
 import { CopyParallelError } from './parallel.js';
-import type { CopyPersistOptions, CopyPersistResult } from '../options.js';
-import { csvRecords } from '../loaders/csv-records.js';
-import { LoadFileError } from '../loaders/load-file-error.js';
-import { ndjsonLines } from '../loaders/ndjson-lines.js';
-import { RowConverter } from '../loaders/row-converter.js';
+import type { CopyPersistOptions, CopyPersistResult } from '../api/options.js';
+import { csvRecords } from './csv-records.js';
+import { LoadFileError } from './load-file-error.js';
+import { ndjsonLines } from './ndjson-lines.js';
+import { RowConverter } from './row-converter.js';
 import { entityByName } from './fixtures.js';
 
-export { LoadFileError, type LoadFileErrorCode } from '../loaders/load-file-error.js';
+export { LoadFileError, type LoadFileErrorCode } from './load-file-error.js';
 
 /** Options of {@link loadFile}. */
 export interface LoadFileOptions {

@@ -10,6 +10,7 @@ import type { EntityPlan } from '../plan/entity-plan.js';
 import type { LifecycleHooks } from './lifecycle-hooks.js';
 import { withStagedKeys } from './staged-keys.js';
 import { versionBump } from '../copy/version-bump.js';
+import { mapResultRow } from '../adapters/mikro-orm.js';
 
 export async function setDeferredReferences(
   em: SqlEntityManager,
@@ -25,7 +26,6 @@ export async function setDeferredReferences(
     if (!byProp) groups.set(plan, (byProp = new Map()));
     for (const prop of props) byProp.set(prop, [...(byProp.get(prop) ?? []), entity]);
   }
-  const comparator = em.getComparator();
   for (const [plan, byProp] of groups) {
     const { meta } = plan;
     const onUpdate = onUpdateProps(meta);
@@ -43,7 +43,7 @@ export async function setDeferredReferences(
       });
       if (version) {
         // flush reads the new version back from the UPDATE
-        for (const row of rows) entities[row._ord as number][version.name] = (comparator.mapResult(meta, row) as Record<string, unknown>)[version.name];
+        for (const row of rows) entities[row._ord as number][version.name] = mapResultRow(em, meta, row)[version.name];
       }
       for (const entity of entities) await hooks?.update(EventType.afterUpdate, entity, meta);
     }

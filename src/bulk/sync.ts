@@ -10,8 +10,8 @@ import { notRegistered, syncWithoutScope } from '../errors.js';
 import { entityClassOf, type EntityClassLike } from '../input/entity-class.js';
 import type { CopySource } from '../input/read-chunks.js';
 import { planFor } from '../plan/entity-plan.js';
-import { keyColumnsOf } from './staged-rows.js';
-import { UpsertDestination } from './upsert.js';
+import { keyColumnsOf } from '../engine/staged-rows.js';
+import { UpsertDestination } from '../engine/upsert.js';
 
 let keysCounter = 0;
 

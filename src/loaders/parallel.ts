@@ -11,7 +11,7 @@ import { runCopy } from '../engine/run.js';
 import { CopyParallelError, CopyPersistError, aborted, emptyLoadId, loadIdBatchSizeChanged, notACount, parallelInTransaction, parallelWithManage, type InputRange } from '../errors.js';
 import { readCopyCall } from '../input/entity-class.js';
 import { readChunks, type CopySource } from '../input/read-chunks.js';
-import type { CopyPersistOptions, CopyPersistResult } from '../options.js';
+import type { CopyPersistOptions, CopyPersistResult } from '../api/options.js';
 
 /** Rows per batch when `batchSize` is not given: big enough that a commit per batch costs little. */
 export const DEFAULT_BATCH_SIZE = 50_000;
