@@ -7,7 +7,8 @@ import { keyWidthMismatch } from '../errors.js';
 import { readCopyCall, type EntityClassLike } from '../input/entity-class.js';
 import type { CopySource } from '../input/read-chunks.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
-import { checkRow, createStage, keyColumnsOf, runStaged } from '../engine/staged-rows.js';
+import { checkRow, keyColumnsOf, runStaged } from '../engine/staged-rows.js';
+import { createStage } from '../copy/stage.js';
 
 /** Counts of a {@link copyDelete}. */
 export interface CopyDeleteResult {

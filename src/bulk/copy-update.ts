@@ -9,8 +9,9 @@ import { keysNotFound, notUpdatable } from '../errors.js';
 import { readCopyCall, type EntityClassLike } from '../input/entity-class.js';
 import type { CopySource } from '../input/read-chunks.js';
 import type { ColumnGroup, EntityPlan } from '../plan/entity-plan.js';
-import { checkRow, createStage, keyColumnsOf, rejectDuplicateKeys, runStaged } from '../engine/staged-rows.js';
+import { checkRow, keyColumnsOf, rejectDuplicateKeys, runStaged } from '../engine/staged-rows.js';
 import { versionBump } from '../copy/version-bump.js';
+import { createStage } from '../copy/stage.js';
 
 /** Options of {@link copyUpdate}. */
 export interface CopyUpdateOptions {

@@ -8,8 +8,8 @@ import type { WireResult } from '../copy/wire-query.js';
 import { csvField } from '../encoding/csv-row.js';
 import { columnTraits, toPgText } from '../encoding/pg-text.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
+import { createStage } from '../copy/stage.js';
 
-let stageCounter = 0;
 
 /** What runs against the staged rows: `stage` and `join` are SQL of quoted identifiers only. */
 export type StagedStatement = (parts: { stage: string; join: string; quote: (field: string) => string }) => string;
@@ -49,9 +49,8 @@ export async function withStagedKeys(
     }
     text += values.map((v, i) => csvField(toPgText(v, platform, traits[i]))).join(',') + `,${ord}\n`;
   });
-  const stage = quote(`mikro_orm_pg_copy_keys_${++stageCounter}`);
-  await session.query(`create temporary table ${stage} on commit drop as select ${columns.join(', ')}, null::int as "_ord" from ${plan.table} with no data`);
-  await session.copyText(`copy ${stage} (${columns.join(', ')}, "_ord") from stdin with (format csv)`, text);
+  const { table: stage, columns: copied } = await createStage(platform, plan, columns, sql => session.query(sql));
+  await session.copyText(`copy ${stage} (${copied.join(', ')}) from stdin with (format csv)`, text);
   const join = keyFields.map(f => `t.${quote(f)} = s.${quote(f)}`).join(' and ');
   const result = await session.query(statement({ stage, join, quote }));
   await session.query(`drop table ${stage}`);

@@ -16,7 +16,6 @@ import { planFor, type ColumnGroup, type EntityPlan, type PlanCache } from '../p
 import { rowViewFactory } from '../plan/row-view.js';
 
 const CHUNK_SIZE = 2000;
-let stageCounter = 0;
 
 /** What an operation stages of each entity class, and what it does to an entity before encoding. */
 export interface StagedOperation {
@@ -141,13 +140,6 @@ export async function runStaged(
   operation.settle?.(written);
 }
 
-
-/** A temporary staging table holding the COPY's columns plus each row's input position (`_ord`); dropped at commit. */
-export async function createStage(platform: Platform, plan: EntityPlan, columns: string[], run: RunQuery): Promise<{ table: string; columns: string[] }> {
-  const stage = platform.quoteIdentifier(`mikro_orm_pg_copy_stage_b${++stageCounter}`);
-  await run(`create temporary table ${stage} on commit drop as select ${columns.join(', ')}, null::bigint as "_ord" from ${plan.table} with no data`);
-  return { table: stage, columns: [...columns, '"_ord"'] };
-}
 
 /** Quoted primary key columns of a plan's table. */
 export function keyColumnsOf(platform: Platform, plan: EntityPlan): string[] {

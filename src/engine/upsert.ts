@@ -9,8 +9,8 @@ import { distributionColumn, duplicateConflictKey, mergeFieldNotSet, unknownConf
 import type { CopyConflictOptions } from '../api/options.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
 import { setGeneratedKey } from './assign-keys.js';
+import { createStage } from '../copy/stage.js';
 
-let stagingCounter = 0;
 
 /** Counts of an upsert, per entity class name. */
 export interface UpsertCounts {
@@ -58,11 +58,10 @@ export class UpsertDestination implements CopyDestination {
   }
 
   async open(plan: EntityPlan, columns: string[], run: RunQuery): Promise<{ table: string; columns: string[] }> {
-    const stage = this.#platform.quoteIdentifier(`mikro_orm_pg_copy_stage_${++stagingCounter}`);
-    this.#stages.set(plan, stage);
     // only the COPY's columns: a column left out (database default) must not become NULL here
-    await run(`create temporary table ${stage} on commit drop as select ${columns.join(', ')}, null::bigint as "_ord" from ${plan.table} with no data`);
-    return { table: stage, columns: [...columns, '"_ord"'] };
+    const stage = await createStage(this.#platform, plan, columns, run);
+    this.#stages.set(plan, stage.table);
+    return stage;
   }
 
   async close(plan: EntityPlan, columns: string[], copied: number, run: RunQuery): Promise<number> {
