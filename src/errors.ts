@@ -224,7 +224,8 @@ export interface CopyDatabaseErrorContext {
  * Adds the entity and input position to a database error (already converted to MikroORM's
  * exception class, so `instanceof UniqueConstraintViolationException` keeps working).
  */
-export function annotateDatabaseError<E extends Error>(error: E, context: CopyDatabaseErrorContext): E & { copyPersist: CopyDatabaseErrorContext } {
+/** `operation`: the call that failed (copyPersist, copyUpdate, copyDelete), as the message names it. */
+export function annotateDatabaseError<E extends Error>(error: E, context: CopyDatabaseErrorContext, operation = 'copyPersist'): E & { copyPersist: CopyDatabaseErrorContext } {
   const annotated = error as E & { copyPersist: CopyDatabaseErrorContext };
   annotated.copyPersist = context;
   const where = context.position !== undefined ? `, input position ${context.position}` : '';
@@ -232,7 +233,7 @@ export function annotateDatabaseError<E extends Error>(error: E, context: CopyDa
   // row (foreign keys are checked at the end of the statement, without a line number)
   const detail = (error as { detail?: unknown }).detail ?? ((error as { cause?: { detail?: unknown } }).cause?.detail);
   const suffix = typeof detail === 'string' && !error.message.includes(detail) ? ` (${detail})` : '';
-  annotated.message = `copyPersist into ${context.entity} failed${where}: ${error.message}${suffix}`;
+  annotated.message = `${operation} into ${context.entity} failed${where}: ${error.message}${suffix}`;
   return annotated;
 }
 
@@ -527,7 +528,7 @@ export function fileNotReadable(path: string, cause: unknown): LoadFileError {
 
 /** `cause`: the database's error, annotated by {@link annotateDatabaseError}. */
 export function missingTable(entity: string, cause: Error): LoadFileError {
-  const reason = cause.message.replace(/^copyPersist into \S+ failed[^:]*: /, '');
+  const reason = cause.message.replace(/^\w+ into \S+ failed[^:]*: /, '');
   return new LoadFileError('MISSING_TABLE', `the table of ${entity} does not exist (${reason}): create the schema or run the migrations first`, undefined, undefined, { cause });
 }
 

@@ -44,12 +44,15 @@ export class CopySession {
   readonly #submit: (query: Submittable) => void;
   readonly #destination: CopyDestination;
   readonly #run: RunQuery;
+  readonly #operation: string;
   #current: CurrentCopy | undefined;
   /** Rows written per entity class name. */
   readonly byEntity: Record<string, number> = {};
 
-  constructor(em: SqlEntityManager, submit: (query: Submittable) => void, destination: CopyDestination = directDestination) {
+  /** `operation`: the public call this session serves, as database errors name it. */
+  constructor(em: SqlEntityManager, submit: (query: Submittable) => void, destination: CopyDestination = directDestination, operation = 'copyPersist') {
     this.#em = em;
+    this.#operation = operation;
     this.#submit = submit;
     this.#destination = destination;
     this.#run = sql => runQuery(sql, submit);
@@ -114,7 +117,7 @@ export class CopySession {
     this.#current = undefined;
     const rows = await this.#destination.close(current.plan, current.columns, copied, this.#run).catch(e => {
       if (e instanceof CopyPersistError) throw e;
-      throw annotateDatabaseError(this.#em.getDriver().convertException(e as Error), { entity: current.plan.entityName });
+      throw annotateDatabaseError(this.#em.getDriver().convertException(e as Error), { entity: current.plan.entityName }, this.#operation);
     });
     const name = current.plan.entityName;
     this.byEntity[name] = (this.byEntity[name] ?? 0) + rows;
@@ -135,7 +138,7 @@ export class CopySession {
         entity: current.plan.entityName,
         line,
         position: line === undefined ? undefined : positionOfLine(current.positions, line),
-      });
+      }, this.#operation);
     }
   }
 }

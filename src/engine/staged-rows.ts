@@ -84,7 +84,7 @@ export async function runStaged(
   const written: AnyEntity[] = [];
   await inTransaction(em, trx =>
     withTransactionConnection(trx, async submit => {
-      const session = new CopySession(em, submit, operation.destination);
+      const session = new CopySession(em, submit, operation.destination, operation.name);
       const check = () => {
         const failure = operation.failure?.();
         if (failure) throw failure;
