@@ -75,7 +75,9 @@ export async function copySync<T extends object>(
   const keys = platform.quoteIdentifier(`mikro_orm_pg_copy_sync_${++keysCounter}`);
 
   return em.transactional(async trx => {
-    // the scope as MikroORM writes it: a subquery of the keys it selects
+    // the scope as MikroORM writes it: a subquery of the keys it selects, its values inlined by
+    // MikroORM's own formatter (the platform's quoting); bound parameters would differ between
+    // MikroORM 6 ($1, knex) and 7 (?) in the statement around it
     const scope = trx.createQueryBuilder(cls, 'e0').select(root.primaryKeys as never).where(options.where).getFormattedQuery();
     // the keys the input brought, across all of its staging tables
     await trx.execute(`create temporary table ${keys} on commit drop as select ${keyColumns.join(', ')} from ${fromTable} with no data`);
