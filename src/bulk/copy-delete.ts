@@ -76,7 +76,6 @@ function keyRow(meta: EntityMetadata, key: unknown, position: number): unknown {
 
 class DeleteDestination implements CopyDestination {
   readonly #platform: Platform;
-  readonly #stages = new Map<EntityPlan, string>();
   readonly counts: Record<string, { deleted: number; notFound: number }> = {};
 
   constructor(platform: Platform) {
@@ -84,13 +83,10 @@ class DeleteDestination implements CopyDestination {
   }
 
   async open(plan: EntityPlan, columns: string[], run: RunQuery): Promise<{ table: string; columns: string[] }> {
-    const stage = await createStage(this.#platform, plan, columns, run);
-    this.#stages.set(plan, stage.table);
-    return stage;
+    return createStage(this.#platform, plan, columns, run);
   }
 
-  async close(plan: EntityPlan, _columns: string[], _copied: number, run: RunQuery): Promise<number> {
-    const stage = this.#stages.get(plan)!;
+  async close(plan: EntityPlan, _columns: string[], _copied: number, run: RunQuery, stage: string): Promise<number> {
     const keys = keyColumnsOf(this.#platform, plan);
     const { rows } = await run(
       `with removed as (delete from ${plan.table} as t using ${stage} as s where ${keys.map(c => `t.${c} = s.${c}`).join(' and ')} returning 1) ` +

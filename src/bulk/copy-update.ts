@@ -162,7 +162,6 @@ function settleUpdated(em: SqlEntityManager, entities: readonly AnyEntity[]): vo
 class UpdateDestination implements CopyDestination {
   readonly #platform: Platform;
   readonly #onMissing: 'count' | 'fail';
-  readonly #stages = new Map<EntityPlan, string>();
   readonly counts: Record<string, { updated: number; notFound: number }> = {};
   /** An optimistic lock failure: thrown by the loop, so it keeps its class. */
   failure: Error | undefined;
@@ -173,13 +172,10 @@ class UpdateDestination implements CopyDestination {
   }
 
   async open(plan: EntityPlan, columns: string[], run: RunQuery): Promise<{ table: string; columns: string[] }> {
-    const stage = await createStage(this.#platform, plan, columns, run);
-    this.#stages.set(plan, stage.table);
-    return stage;
+    return createStage(this.#platform, plan, columns, run);
   }
 
-  async close(plan: EntityPlan, columns: string[], copied: number, run: RunQuery): Promise<number> {
-    const stage = this.#stages.get(plan)!;
+  async close(plan: EntityPlan, columns: string[], copied: number, run: RunQuery, stage: string): Promise<number> {
     const keys = keyColumnsOf(this.#platform, plan);
     const on = keys.map(c => `t.${c} = s.${c}`).join(' and ');
     const meta = plan.meta.root;

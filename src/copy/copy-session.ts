@@ -15,6 +15,8 @@ interface CurrentCopy {
   shape: RowShape;
   /** The entity's columns in this COPY. */
   columns: string[];
+  /** The table the COPY writes into (the destination's staging table, or the entity's). */
+  into: string;
   copy: CopyIn;
   sql: string;
   startedAt: number;
@@ -29,8 +31,8 @@ export type RunQuery = (sql: string) => Promise<WireResult>;
 export interface CopyDestination {
   /** Prepares the table the COPY writes into; returns it and the COPY's column list. */
   open(plan: EntityPlan, columns: string[], run: RunQuery): Promise<{ table: string; columns: string[] }>;
-  /** After a COPY of `copied` rows: moves them on; returns how many rows count as written. */
-  close(plan: EntityPlan, columns: string[], copied: number, run: RunQuery): Promise<number>;
+  /** After a COPY of `copied` rows into `table` (what `open` returned): moves them on; returns how many rows count as written. */
+  close(plan: EntityPlan, columns: string[], copied: number, run: RunQuery, table: string): Promise<number>;
 }
 
 /** The plain case: COPY into the entity's own table. */
@@ -107,7 +109,7 @@ export class CopySession {
     const into = await this.#destination.open(plan, columns, this.#run);
     // identifiers come from metadata and are quoted by the platform; no data reaches this SQL
     const sql = `copy ${into.table} (${into.columns.join(', ')}) from stdin with (format csv)`;
-    this.#current = { plan, shape: segment.shape, columns, copy: CopyIn.start(sql, this.#submit), sql, startedAt: performance.now(), positions: [] };
+    this.#current = { plan, shape: segment.shape, columns, into: into.table, copy: CopyIn.start(sql, this.#submit), sql, startedAt: performance.now(), positions: [] };
   }
 
   async #endCurrent(): Promise<void> {
@@ -115,7 +117,7 @@ export class CopySession {
     if (!current) return;
     const copied = await this.#guard(current, () => current.copy.end());
     this.#current = undefined;
-    const rows = await this.#destination.close(current.plan, current.columns, copied, this.#run).catch(e => {
+    const rows = await this.#destination.close(current.plan, current.columns, copied, this.#run, current.into).catch(e => {
       if (e instanceof CopyPersistError) throw e;
       throw annotateDatabaseError(this.#em.getDriver().convertException(e as Error), { entity: current.plan.entityName }, this.#operation);
     });

@@ -45,7 +45,6 @@ export class UpsertDestination implements CopyDestination {
   readonly #options: CopyConflictOptions;
   readonly #entityAt: ((position: number) => AnyEntity | undefined) | undefined;
   readonly #plans = new Map<EntityPlan, ConflictPlan>();
-  readonly #stages = new Map<EntityPlan, string>();
   readonly #extras: UpsertExtras;
   readonly counts: Record<string, UpsertCounts> = {};
 
@@ -59,13 +58,10 @@ export class UpsertDestination implements CopyDestination {
 
   async open(plan: EntityPlan, columns: string[], run: RunQuery): Promise<{ table: string; columns: string[] }> {
     // only the COPY's columns: a column left out (database default) must not become NULL here
-    const stage = await createStage(this.#platform, plan, columns, run);
-    this.#stages.set(plan, stage.table);
-    return stage;
+    return createStage(this.#platform, plan, columns, run);
   }
 
-  async close(plan: EntityPlan, columns: string[], copied: number, run: RunQuery): Promise<number> {
-    const stage = this.#stages.get(plan)!;
+  async close(plan: EntityPlan, columns: string[], copied: number, run: RunQuery, stage: string): Promise<number> {
     const conflict = await this.#conflictOf(plan, run);
     // a key column these rows leave out takes its default in every row, so it cannot tell rows apart
     const keys = conflict.keyColumns.filter(c => columns.includes(c));
