@@ -1,14 +1,14 @@
 // em.copyFlush(): what em.flush() does, with its large batches written through COPY. MikroORM's
 // own flush computes the change sets, runs hooks and subscribers, orders the tables, checks
 // optimistic locks and leaves the unit of work as it always does; only its batch writes are swapped
-// (adapters/flush-driver.ts) for COPY into a temporary staging table followed by one
+// (orm/flush-driver.ts) for COPY into a temporary staging table followed by one
 // INSERT ... SELECT, UPDATE ... FROM or DELETE ... USING per table and column set. Whatever this
 // file does not write itself (small batches, mappings COPY cannot reproduce, pivot rows) goes to
 // MikroORM's own SQL, so the result is flush's either way.
 import { ReferenceKind, Utils, type Dictionary, type EntityMetadata, type EntityName, type EntityProperty, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { isRawSql, withTransactionConnection, type Submittable } from '../adapters/mikro-orm.js';
-import { inTransaction } from '../adapters/transaction.js';
+import { isRawSql, withTransactionConnection, type Submittable } from '../orm/mikro-orm.js';
+import { inTransaction } from '../orm/transaction.js';
 import {
   inList,
   insertReturning,
@@ -22,7 +22,7 @@ import {
   type FlushScope,
   type FlushWrites,
   type NativeResult,
-} from '../adapters/flush-driver.js';
+} from '../orm/flush-driver.js';
 import { CopyIn } from '../copy/copy-in.js';
 import { runQuery, type WireResult } from '../copy/wire-query.js';
 import { csvField } from '../encoding/csv-row.js';

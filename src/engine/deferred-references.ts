@@ -10,7 +10,7 @@ import type { EntityPlan } from '../plan/entity-plan.js';
 import type { LifecycleHooks } from './lifecycle-hooks.js';
 import { withStagedKeys } from './staged-keys.js';
 import { versionBump } from '../copy/version-bump.js';
-import { mapResultRow } from '../adapters/mikro-orm.js';
+import { mapResultRow } from '../orm/mikro-orm.js';
 
 export async function setDeferredReferences(
   em: SqlEntityManager,

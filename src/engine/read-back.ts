@@ -10,7 +10,7 @@ import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { CopySession } from '../copy/copy-session.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
 import { withStagedKeys } from './staged-keys.js';
-import { mapResultRow } from '../adapters/mikro-orm.js';
+import { mapResultRow } from '../orm/mikro-orm.js';
 
 /** Per plan: the properties flush would read back after an INSERT, by how their value is learnt. */
 interface FilledProps {

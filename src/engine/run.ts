@@ -3,24 +3,25 @@
 // class's compiled encoder into segments → COPY on the transaction's connection → afterwards the
 // deferred keys, afterCreate hooks, and the unit of work as flush leaves it. Entry points
 // (copyPersist, copyParallel, loaders) sit above and call `runCopy`; nothing here calls them.
-import { Utils, helper, type AnyEntity, type EntityClass, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
+import type { AnyEntity, EntityClass, EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { withTransactionConnection } from '../adapters/mikro-orm.js';
-import { inTransaction } from '../adapters/transaction.js';
+import { withTransactionConnection } from '../orm/mikro-orm.js';
+import { inTransaction } from '../orm/transaction.js';
 import { CopySession } from '../copy/copy-session.js';
 import { SegmentBuilder } from '../copy/segment.js';
-import { CsvRowEncoder } from '../encoding/csv-row.js';
-import { aborted, notACount, notAnEntity, notAnItem, rowCountMismatch, unknownRowKey, type CopyPersistError } from '../errors.js';
+import type { CsvRowEncoder } from '../encoding/csv-row.js';
+import { aborted, notACount, rowCountMismatch, type CopyPersistError } from '../errors.js';
 import { KeyAssigner } from './assign-keys.js';
 import { UpsertDestination } from './upsert.js';
 import { LifecycleHooks } from './lifecycle-hooks.js';
 import { setDeferredReferences } from './deferred-references.js';
 import { DatabaseFilledValues } from './read-back.js';
+import { ItemReader } from './item-reader.js';
+import { ScheduledInserts, manage, snapshotCollections } from './unit-of-work.js';
 import { readChunks, type CopySource } from '../input/read-chunks.js';
 import type { CopyPersistOptions, CopyPersistResult } from '../api/options.js';
-import { planFor, type EntityPlan, type PlanCache } from '../plan/entity-plan.js';
 import { applyInitializers } from '../plan/insert-payload.js';
-import { isRowView, rowViewFactory, type RowViewFactory, type RowViewOptions } from '../plan/row-view.js';
+import { isRowView } from '../plan/row-view.js';
 import { isIsolatedClass, needsNoOrdering, orderForWrite } from '../plan/write-order.js';
 
 const DEFAULT_CHUNK_SIZE = 2000;
@@ -228,46 +229,6 @@ async function runBeforeCreate(em: SqlEntityManager, hooks: LifecycleHooks, entr
   }
 }
 
-/**
- * Entities of the call that the copying EntityManager has scheduled for insert: `em.create()`
- * schedules them, and `em.transactional()` hands the parent's schedule to its fork. After the copy
- * they are unscheduled and take the snapshot flush would have taken, so no later flush inserts them
- * again — not this EntityManager's, nor the parent's after the transaction (to a flush, an entity
- * with a snapshot and no changes has nothing to write).
- */
-class ScheduledInserts {
-  readonly #stack: Set<AnyEntity>;
-  readonly #found: AnyEntity[] = [];
-
-  constructor(em: SqlEntityManager) {
-    this.#stack = em.getUnitOfWork().getPersistStack() as Set<AnyEntity>;
-  }
-
-  /** Per row: one size check unless something is scheduled. */
-  note(entity: AnyEntity): void {
-    if (this.#stack.size && this.#stack.has(entity)) this.#found.push(entity);
-  }
-
-  settle(em: SqlEntityManager): void {
-    const comparator = em.getComparator();
-    for (const entity of this.#found) {
-      this.#stack.delete(entity);
-      helper(entity).__originalEntityData = comparator.prepareEntity(entity);
-    }
-  }
-}
-
-/**
- * Pivot rows written here must not be inserted again by the next flush: the collections that
- * flush would see as dirty (of managed owners, or of entities `manage` registers) take a snapshot.
- */
-function snapshotCollections(collections: Map<AnyEntity, EntityProperty[]>, managed: boolean): void {
-  for (const [owner, props] of collections) {
-    if (!managed && !helper(owner).__managed) continue;
-    for (const prop of props) (owner[prop.name] as { takeSnapshot?(): void } | undefined)?.takeSnapshot?.();
-  }
-}
-
 /** Is the upsert's conflict target the primary key (the default), so reserved keys cannot meet existing rows? */
 function conflictsOnPrimaryKey(em: SqlEntityManager, rowClass: EntityClass<object> | undefined, options: CopyPersistOptions): boolean {
   const fields = options.onConflictFields;
@@ -275,120 +236,6 @@ function conflictsOnPrimaryKey(em: SqlEntityManager, rowClass: EntityClass<objec
   if (!Array.isArray(fields) || !rowClass) return false;
   const pks: string[] = em.getMetadata().find(rowClass)?.root.primaryKeys ?? [];
   return fields.length === pks.length && fields.every(f => pks.includes(f));
-}
-
-/**
- * Puts the copied entities into the identity map as if loaded, so later changes become UPDATEs;
- * under the schema flush would have given them, which is part of the identity map's key.
- */
-function manage(em: SqlEntityManager, entities: readonly AnyEntity[]): void {
-  const uow = em.getUnitOfWork();
-  const comparator = em.getComparator();
-  for (const entity of entities) {
-    const wrapped = helper(entity);
-    wrapped.__schema ??= em.schema;
-    uow.register(entity, comparator.prepareEntity(entity), { refresh: true, loaded: true });
-  }
-}
-
-/** Turns input items into entity instances of registered classes, with their row encoders. */
-class ItemReader {
-  readonly #em: SqlEntityManager;
-  readonly rowMeta: EntityMetadata | undefined;
-  readonly #plans: PlanCache = new Map();
-  readonly #encoders = new Map<EntityPlan, CsvRowEncoder>();
-  /** Encoders of entities in the EntityManager's own schema, by class: the per-row fast lookup. */
-  readonly #byClass = new Map<unknown, CsvRowEncoder>();
-  /** Makes views of plain rows (false: never; undefined: not asked yet). */
-  #views: RowViewFactory | false | undefined;
-  readonly #viewOptions: RowViewOptions | undefined;
-  /** Pivot rows of the views read since the last `takeLinks`, and their rows' positions. */
-  #links: AnyEntity[] = [];
-  #linkPositions = new Map<AnyEntity, number>();
-  /** Input items read as entities (not as views) so far. */
-  entityCount = 0;
-
-  /** `views`: whether plain rows of a class may be read as views instead of entities, and which. */
-  constructor(em: SqlEntityManager, rowClass: EntityClass<object> | undefined, views?: { allowed(meta: EntityMetadata): boolean; keysOnly: boolean }) {
-    this.#em = em;
-    this.rowMeta = rowClass ? this.#metaOf(rowClass, 0, rowClass.name) : undefined;
-    // views have no schema of their own: they go where the EntityManager writes
-    this.#viewOptions = views && { ...views, planOf: meta => planFor(em, meta, em.schema, this.#plans) };
-  }
-
-  /**
-   * The entity an input item stands for: itself, or one built from a plain row (a row view
-   * unless `views` is false; its pivot rows wait for `takeLinks`).
-   */
-  toEntity(item: unknown, position: number, views = true): AnyEntity {
-    if (item == null || typeof item !== 'object') {
-      throw notAnItem(item, position);
-    }
-    if (this.rowMeta) return this.#fromRow(this.rowMeta, item as Record<string, unknown>, position, views);
-    // an instance of an unregistered class fails here, before anything reads its metadata
-    this.encoderOf(item as AnyEntity, position);
-    return item as AnyEntity;
-  }
-
-  /** The row encoder of an entity: its class's, for the schema flush would write it into. */
-  encoderOf(entity: AnyEntity, position: number): CsvRowEncoder {
-    // read without `helper()`: an input item may not be an entity at all (checked below)
-    const schema = (entity as { __helper?: { __schema?: string } }).__helper?.__schema;
-    if (schema === undefined) {
-      const encoder = this.#byClass.get(entity.constructor);
-      if (encoder) return encoder;
-    }
-    const meta = this.rowMeta && entity.constructor === this.rowMeta.class ? this.rowMeta : this.#metaOf(entity.constructor, position);
-    const plan = planFor(this.#em, meta, schema ?? this.#em.schema, this.#plans);
-    let encoder = this.#encoders.get(plan);
-    if (!encoder) this.#encoders.set(plan, (encoder = new CsvRowEncoder(this.#em, plan)));
-    if (schema === undefined) this.#byClass.set(entity.constructor, encoder);
-    return encoder;
-  }
-
-  #metaOf(cls: unknown, position: number, label?: string): EntityMetadata {
-    const name = typeof cls === 'function' ? cls.name : String(cls);
-    const meta = typeof cls === 'function' && cls !== Object ? this.#em.getMetadata().find(cls as EntityClass<object>) : undefined;
-    if (!meta || meta.embeddable) {
-      throw notAnEntity(label ?? name, position, cls === Object);
-    }
-    return meta;
-  }
-
-  /** The pivot rows of the views read since the last call, with their rows' input positions. */
-  takeLinks(): { rows: AnyEntity[]; positions: Map<AnyEntity, number> } {
-    const taken = { rows: this.#links, positions: this.#linkPositions };
-    if (this.#links.length) {
-      this.#links = [];
-      this.#linkPositions = new Map();
-    }
-    return taken;
-  }
-
-  /** A plain row keyed by property names → a new, unmanaged entity, as `em.create` builds it, or its view. */
-  #fromRow(meta: EntityMetadata, row: Record<string, unknown>, position: number, views: boolean): AnyEntity {
-    if (Utils.isEntity(row as object)) {
-      this.entityCount++;
-      return row as AnyEntity;
-    }
-    for (const key in row) {
-      if (!(key in meta.properties)) {
-        throw unknownRowKey(meta.className, key, position);
-      }
-    }
-    const options = this.#viewOptions;
-    this.#views ??= (options?.allowed(meta) && rowViewFactory(this.#em, options.planOf(meta), options)) || false;
-    if (this.#views && views) {
-      const linked = this.#links.length;
-      const view = this.#views(row, this.#links);
-      if (view) {
-        for (let i = linked; i < this.#links.length; i++) this.#linkPositions.set(this.#links[i], position);
-        return view;
-      }
-    }
-    this.entityCount++;
-    return this.#em.create(meta.class, row as never, { persist: false }) as AnyEntity;
-  }
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

@@ -6,7 +6,7 @@
 // re-run skip what an earlier run committed.
 import type { EntityClass } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { discardIfStranded, watchPool } from '../adapters/mikro-orm.js';
+import { discardIfStranded, watchPool } from '../orm/mikro-orm.js';
 import { runCopy } from '../engine/run.js';
 import { CopyParallelError, CopyPersistError, aborted, emptyLoadId, loadIdBatchSizeChanged, notACount, parallelInTransaction, parallelWithManage, type InputRange } from '../errors.js';
 import { readCopyCall } from '../input/entity-class.js';

@@ -4,7 +4,7 @@
 import { ReferenceKind, type EntityMetadata, type EntityProperty, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { notTableBacked, unsupportedMapping } from '../errors.js';
-import { propsValidatedOnInsert } from '../adapters/mikro-orm.js';
+import { propsValidatedOnInsert } from '../orm/mikro-orm.js';
 import { isOwningToOne } from './relations.js';
 
 /** How a property's payload value becomes column values. */

@@ -5,7 +5,7 @@
 import { ChangeSetComputer, ChangeSetType, ReferenceKind, Utils, helper, type AnyEntity, type Dictionary, type EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { notEnumValue, referenceWithoutKey, requiredValue, wrongRuntimeType } from '../errors.js';
-import { isRawSql, scalarRuntimeTypes } from '../adapters/mikro-orm.js';
+import { isRawSql, scalarRuntimeTypes } from '../orm/mikro-orm.js';
 import type { EntityPlan } from './entity-plan.js';
 import { toOneTarget } from './relations.js';
 

@@ -10,7 +10,7 @@
 // an entity.
 import { ReferenceKind, Reference, Type, Utils, helper, type AnyEntity, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { isRawSql } from '../adapters/mikro-orm.js';
+import { isRawSql } from '../orm/mikro-orm.js';
 import type { EntityPlan } from './entity-plan.js';
 import { isOwningToOne, pivotSides } from './relations.js';
 
