@@ -83,7 +83,7 @@ class DeleteDestination implements CopyDestination {
   }
 
   async open(plan: EntityPlan, columns: string[], run: RunQuery): Promise<{ table: string; columns: string[] }> {
-    return createStage(this.#platform, plan, columns, run);
+    return createStage(this.#platform, plan.table, columns, run);
   }
 
   async close(plan: EntityPlan, _columns: string[], _copied: number, run: RunQuery, stage: string): Promise<number> {

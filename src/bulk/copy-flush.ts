@@ -29,6 +29,7 @@ import { csvField } from '../encoding/csv-row.js';
 import { columnTraits, toPgText } from '../encoding/pg-text.js';
 import { ValueError, notACount } from '../errors.js';
 import { versionBump } from '../copy/version-bump.js';
+import { ORDINAL_COLUMN, createStage } from '../copy/stage.js';
 
 /**
  * Batches smaller than this go through MikroORM's own statements. Measured with bench/copy-flush.ts
@@ -79,14 +80,12 @@ export async function copyFlush(em: SqlEntityManager, options: CopyFlushOptions 
   return result;
 }
 
-let stagingCounter = 0;
-
 /** One column of a staging table: where its value comes from and how it is written. */
 interface StagedColumn {
   /** The target table's column (quoted). */
   field: string;
   /** The staging table's column (quoted). */
-  staged: string;
+  as: string;
   /** The payload key the value is read from. */
   key: string;
   traits: ReturnType<typeof columnTraits>;
@@ -124,13 +123,13 @@ class CopyWrites implements FlushScope {
     const out: NativeResult = { affectedRows: 0, rows: [] };
     await this.#onConnection(async (run, copy) => {
       for (const part of encoded) {
-        const staging = q(`mikro_orm_pg_copy_flush_${++stagingCounter}`);
+        const stage = await createStage(platform, table, part.columns, run, 'first');
+        const staging = stage.table;
         const fields = part.columns.map(c => c.field);
-        await run(`create temp table ${staging} on commit drop as select 0::int8 as ${q('ord')}, ${part.columns.map(c => `${c.field} as ${c.staged}`).join(', ')} from ${table} with no data`);
-        await copy(`copy ${staging} (${q('ord')}, ${part.columns.map(c => c.staged).join(', ')}) from stdin with (format csv)`, part.csv);
+        await copy(`copy ${staging} (${stage.columns.join(', ')}) from stdin with (format csv)`, part.csv);
         const returning = part.returning.flatMap(prop => prop.fieldNames.map(q));
         const res = await run(
-          `insert into ${table} (${fields.join(', ')}) select ${part.columns.map(c => c.staged).join(', ')} from ${staging} order by ${q('ord')}` +
+          `insert into ${table} (${fields.join(', ')}) select ${part.columns.map(c => c.as).join(', ')} from ${staging} order by ${ORDINAL_COLUMN}` +
             (returning.length ? ` returning ${returning.join(', ')}` : ''),
         );
         await run(`drop table ${staging}`);
@@ -182,12 +181,9 @@ class CopyWrites implements FlushScope {
     const out: NativeResult = { affectedRows: 0, rows: [] };
     await this.#onConnection(async (run, copy) => {
       for (const part of encoded) {
-        const staging = q(`mikro_orm_pg_copy_flush_${++stagingCounter}`);
-        const staged = [...keys, ...part.columns];
-        await run(`create temp table ${staging} on commit drop as select ${staged.map(c => `${c.field} as ${c.staged}`).join(', ')} from ${table} with no data`);
-        await copy(`copy ${staging} (${staged.map(c => c.staged).join(', ')}) from stdin with (format csv)`, part.csv);
-        const set = part.columns.map(c => `${c.field} = s.${c.staged}`).join(', ');
-        const match = keys.map(c => `t.${c.field} = s.${c.staged}`).join(' and ');
+        const staging = await stageOf(platform, table, [...keys, ...part.columns], part.csv, run, copy);
+        const set = part.columns.map(c => `${c.field} = s.${c.as}`).join(', ');
+        const match = keys.map(c => `t.${c.field} = s.${c.as}`).join(' and ');
         const res = await run(
           `update ${table} as t set ${set}${bump} from ${staging} as s where ${match}` + (returning.length ? ` returning ${returning.map(r => `t.${r}`).join(', ')}` : ''),
         );
@@ -208,16 +204,14 @@ class CopyWrites implements FlushScope {
     if (!meta || !list || list.values.length < this.#threshold || meta.primaryKeys.length !== 1 || list.key !== meta.primaryKeys[0] || !copyable(meta)) return undefined;
     if (!list.values.every(isPlainKeyValue)) return undefined;
     const keys = this.#columns(meta, [list.key], 'k');
-    const csv = keys && encodeRows(this.#em.getPlatform(), list.values.length, keys, r => list.values[r]);
+    const platform = this.#em.getPlatform();
+    const csv = keys && encodeRows(platform, list.values.length, keys, r => list.values[r]);
     if (!keys || csv === undefined) return undefined;
     const table = tableName(this.#em.getDriver(), meta, options);
-    const q = (id: string) => this.#quote(id);
     let affectedRows = 0;
     await this.#onConnection(async (run, copy) => {
-      const staging = q(`mikro_orm_pg_copy_flush_${++stagingCounter}`);
-      await run(`create temp table ${staging} on commit drop as select ${keys[0].field} as ${keys[0].staged} from ${table} with no data`);
-      await copy(`copy ${staging} (${keys[0].staged}) from stdin with (format csv)`, csv);
-      affectedRows = (await run(`delete from ${table} as t using ${staging} as s where t.${keys[0].field} = s.${keys[0].staged}`)).rowCount;
+      const staging = await stageOf(platform, table, keys, csv, run, copy);
+      affectedRows = (await run(`delete from ${table} as t using ${staging} as s where t.${keys[0].field} = s.${keys[0].as}`)).rowCount;
       await run(`drop table ${staging}`);
     });
     this.#result.copied.deleted += affectedRows;
@@ -258,7 +252,7 @@ class CopyWrites implements FlushScope {
       // flush wraps such a value in SQL; JSON's wrapper is a no-op cast on PostgreSQL's json columns
       const wrapper = prop.customType && 'convertToDatabaseValueSQL' in prop.customType ? prop.customType.convertToDatabaseValueSQL?.('?', this.#em.getPlatform()) : '?';
       if (wrapper !== '?') return undefined;
-      columns.push({ field: this.#quote(prop.fieldNames[0]), staged: this.#quote(`${prefix}${i}`), key: name, traits: columnTraits(prop.columnTypes?.[0]) });
+      columns.push({ field: this.#quote(prop.fieldNames[0]), as: this.#quote(`${prefix}${i}`), key: name, traits: columnTraits(prop.columnTypes?.[0]) });
     }
     return columns;
   }
@@ -344,6 +338,20 @@ function isPlainKeyValue(value: unknown): boolean {
  * row's number when `ordinal`; undefined when a value has no exact text form (raw SQL, NaN, ...):
  * then MikroORM writes the batch and reports what it reports.
  */
+/** A staging table of `columns`, filled from `csv` (no input positions: updates and deletes match by key). */
+async function stageOf(
+  platform: Platform,
+  table: string,
+  columns: readonly StagedColumn[],
+  csv: string,
+  run: (sql: string) => Promise<WireResult>,
+  copy: (sql: string, csv: string) => Promise<number>,
+): Promise<string> {
+  const stage = await createStage(platform, table, columns, run);
+  await copy(`copy ${stage.table} (${columns.map(c => c.as).join(', ')}) from stdin with (format csv)`, csv);
+  return stage.table;
+}
+
 function encodeRows(platform: Platform, count: number, columns: readonly StagedColumn[], valueAt: (row: number, column: number) => unknown, ordinal = false): string | undefined {
   const lines: string[] = new Array(count);
   try {

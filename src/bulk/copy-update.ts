@@ -172,7 +172,7 @@ class UpdateDestination implements CopyDestination {
   }
 
   async open(plan: EntityPlan, columns: string[], run: RunQuery): Promise<{ table: string; columns: string[] }> {
-    return createStage(this.#platform, plan, columns, run);
+    return createStage(this.#platform, plan.table, columns, run);
   }
 
   async close(plan: EntityPlan, columns: string[], copied: number, run: RunQuery, stage: string): Promise<number> {

@@ -49,7 +49,7 @@ export async function withStagedKeys(
     }
     text += values.map((v, i) => csvField(toPgText(v, platform, traits[i]))).join(',') + `,${ord}\n`;
   });
-  const { table: stage, columns: copied } = await createStage(platform, plan, columns, sql => session.query(sql));
+  const { table: stage, columns: copied } = await createStage(platform, plan.table, columns, sql => session.query(sql));
   await session.copyText(`copy ${stage} (${copied.join(', ')}) from stdin with (format csv)`, text);
   const join = keyFields.map(f => `t.${quote(f)} = s.${quote(f)}`).join(' and ');
   const result = await session.query(statement({ stage, join, quote }));

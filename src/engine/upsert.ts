@@ -58,7 +58,7 @@ export class UpsertDestination implements CopyDestination {
 
   async open(plan: EntityPlan, columns: string[], run: RunQuery): Promise<{ table: string; columns: string[] }> {
     // only the COPY's columns: a column left out (database default) must not become NULL here
-    return createStage(this.#platform, plan, columns, run);
+    return createStage(this.#platform, plan.table, columns, run);
   }
 
   async close(plan: EntityPlan, columns: string[], copied: number, run: RunQuery, stage: string): Promise<number> {
