@@ -5,7 +5,7 @@ import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { copyPersist } from '../api/copy-persist.js';
 import { noEntityNamed, notACount, notRegistered, notTableBacked } from '../errors.js';
 import type { CopyPersistOptions, CopyPersistResult } from '../api/options.js';
-import { isOwningToOne } from '../plan/relations.js';
+import { isOwningToOne, orderTables, type TableEdge } from '../plan/relations.js';
 import { LifecycleHooks } from '../engine/lifecycle-hooks.js';
 
 /**
@@ -341,44 +341,21 @@ export function entityByName(em: SqlEntityManager, name: string): EntityMetadata
 }
 
 /**
- * Orders entities so that the targets of owning many-to-one and one-to-one relations come before
- * the entities referencing them (Kahn's algorithm, stable in input order). The targets of owning
- * many-to-many relations come first too when they can: the pivot rows are written with the owner's
- * rows, and reference both tables. Self-references are the rows' own order to get right. A cycle
- * is broken at the earliest entity still waiting; its rows then need nullable keys, or PostgreSQL
- * reports the violated foreign key.
+ * The entities in the one table order (`orderTables`): the targets of owning to-one relations
+ * first, and the targets of owning many-to-many relations (whose pivot rows are written with the
+ * owner's rows) where that closes no cycle; entities sharing a table (single-table inheritance)
+ * keep their input order. Self-references are the rows' own order to get right.
  */
 function referencedFirst(metas: readonly EntityMetadata[]): EntityMetadata[] {
-  const rootOf = (meta: EntityMetadata) => meta.root ?? meta;
-  const present = new Set(metas.map(rootOf));
-  // to-one targets must come first; many-to-many targets should, unless that closes a cycle
-  const mustFollow = new Map<EntityMetadata, Set<EntityMetadata>>();
-  const shouldFollow = new Map<EntityMetadata, Set<EntityMetadata>>();
+  const edges: TableEdge[] = [];
   for (const meta of metas) {
-    const must = new Set<EntityMetadata>();
-    const should = new Set<EntityMetadata>();
     for (const prop of meta.relations) {
-      const target = prop.targetMeta && rootOf(prop.targetMeta);
-      if (!target || target === rootOf(meta) || !present.has(target)) continue;
-      if (isOwningToOne(prop)) must.add(target);
-      else if (prop.kind === ReferenceKind.MANY_TO_MANY && prop.owner) should.add(target);
+      if (!prop.targetMeta) continue;
+      // a many-to-many target is wanted first, never needed first: like a nullable key
+      if (isOwningToOne(prop)) edges.push({ from: meta.root, to: prop.targetMeta.root, nullable: !!prop.nullable, via: prop.name });
+      else if (prop.kind === ReferenceKind.MANY_TO_MANY && prop.owner) edges.push({ from: meta.root, to: prop.targetMeta.root, nullable: true, via: prop.name });
     }
-    mustFollow.set(meta, must);
-    shouldFollow.set(meta, should);
   }
-  const done = new Set<EntityMetadata>();
-  const order: EntityMetadata[] = [];
-  const pending = [...metas];
-  const allDone = (deps: Set<EntityMetadata>) => [...deps].every(d => done.has(d));
-  while (pending.length) {
-    const next =
-      pending.find(m => allDone(mustFollow.get(m)!) && allDone(shouldFollow.get(m)!)) ??
-      pending.find(m => allDone(mustFollow.get(m)!)) ??
-      pending[0];
-    pending.splice(pending.indexOf(next), 1);
-    order.push(next);
-    // a table counts as written once all entities sharing it (single-table inheritance) are
-    if (!pending.some(m => rootOf(m) === rootOf(next))) done.add(rootOf(next));
-  }
-  return order;
+  const order = orderTables(new Set(metas.map(meta => meta.root)), edges);
+  return [...metas].sort((a, b) => order.get(a.root)! - order.get(b.root)!);
 }
