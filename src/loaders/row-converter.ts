@@ -3,6 +3,7 @@
 // checked without the database is checked here, so the reason names the property.
 import { ReferenceKind, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
+import { isRequired } from '../plan/entity-plan.js';
 import { isOwningToOne } from '../plan/relations.js';
 import { missingColumns, unknownColumns } from '../errors.js';
 
@@ -28,7 +29,7 @@ export class RowConverter {
     this.#map = map;
     this.#fromText = fromText;
     this.#platform = em.getPlatform();
-    this.#required = meta.props.filter(isRequired);
+    this.#required = meta.props.filter(prop => mustBeGiven(meta, prop));
     for (const prop of meta.props) if (prop.fieldNames?.length === 1) this.#byColumn.set(prop.fieldNames[0], prop);
   }
 
@@ -231,11 +232,10 @@ function clip(text: string): string {
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
-/** A value the row must give: not nullable, no default of any kind, not generated. */
-function isRequired(prop: EntityProperty): boolean {
-  if (prop.nullable || prop.persist === false || prop.version || prop.onCreate || prop.embedded) return false;
-  if (prop.default !== undefined || prop.defaultRaw !== undefined) return false;
-  if (prop.primary && (prop.autoincrement || prop.generated)) return false;
-  if (prop.generated) return false;
-  return prop.kind === ReferenceKind.SCALAR || isOwningToOne(prop);
+/**
+ * A column the file must give: what flush requires of a new entity (`isRequired`), of the
+ * properties a file can hold (scalars and foreign keys); the version is the database's to fill.
+ */
+function mustBeGiven(meta: EntityMetadata, prop: EntityProperty): boolean {
+  return isRequired(meta, prop) && !prop.version && (prop.kind === ReferenceKind.SCALAR || isOwningToOne(prop));
 }

@@ -154,8 +154,8 @@ function isInsideObjectEmbeddable(root: EntityMetadata, prop: EntityProperty): b
   return false;
 }
 
-/** The same test as MikroORM's `ChangeSetPersister.validateRequired`. */
-function isRequired(meta: EntityMetadata, prop: EntityProperty): boolean {
+/** Must a new entity give this property a value? The same test as MikroORM's `ChangeSetPersister.validateRequired`. */
+export function isRequired(meta: EntityMetadata, prop: EntityProperty): boolean {
   return (
     !prop.nullable &&
     !prop.autoincrement &&
