@@ -5,6 +5,7 @@ import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { copyPersist } from '../api/copy-persist.js';
 import { noEntityNamed, notACount, notRegistered, notTableBacked } from '../errors.js';
 import type { CopyPersistOptions, CopyPersistResult } from '../api/options.js';
+import { quotedTable } from '../plan/entity-plan.js';
 import { isOwningToOne, orderTables, type TableEdge } from '../plan/relations.js';
 import { LifecycleHooks } from '../engine/lifecycle-hooks.js';
 
@@ -123,7 +124,7 @@ async function canCheckKeysAfterwards(em: SqlEntityManager, input: FixtureInput,
   const metas = allMetadata(em).filter(meta => !meta.embeddable && !meta.virtual && !meta.expression && !!meta.tableName && !(meta.abstract && !meta.discriminatorColumn));
   const hooks = new LifecycleHooks(em);
   if (options.hooks !== false && metas.some(meta => hooks.has(meta))) return false;
-  const tables = [...new Set(metas.map(meta => quotedTable(em, meta)))];
+  const tables = [...new Set(metas.map(meta => quotedTable(em, meta.root)))];
   if (!tables.length) return false;
   const list = tables.map(() => 'to_regclass(?)').join(', ');
   const [row] = await em.getConnection().execute<{ allowed: boolean }[]>(
@@ -153,7 +154,7 @@ class ForeignKeyViolated extends Error {}
 
 /** Checks every foreign key of the tables of `metas` over the whole table, one query per key. */
 async function checkForeignKeys(em: SqlEntityManager, metas: readonly EntityMetadata[]): Promise<void> {
-  const tables = [...new Set(metas.map(meta => quotedTable(em, meta)))];
+  const tables = [...new Set(metas.map(meta => quotedTable(em, meta.root)))];
   if (!tables.length) return;
   const connection = em.getConnection();
   const ctx = em.getTransactionContext();
@@ -236,22 +237,14 @@ async function advanceSequences(em: SqlEntityManager, metas: readonly EntityMeta
     // pg_get_serial_sequence parses its first argument as a (quoted) name and takes the column literally
     await connection.execute(
       `select setval(s.seq, s.max_key) from (
-         select pg_get_serial_sequence(?, ?) as seq, (select max(${platform.quoteIdentifier(column)}) from ${quotedTable(em, meta)}) as max_key
+         select pg_get_serial_sequence(?, ?) as seq, (select max(${platform.quoteIdentifier(column)}) from ${quotedTable(em, meta.root)}) as max_key
        ) s
        where s.seq is not null and s.max_key >= coalesce(pg_sequence_last_value(s.seq::regclass), 1)`,
-      [quotedTable(em, meta), column],
+      [quotedTable(em, meta.root), column],
       'run',
       em.getTransactionContext(),
     );
   }
-}
-
-/** The table of an entity (its root's, for single-table inheritance), quoted and schema-qualified. */
-function quotedTable(em: SqlEntityManager, meta: EntityMetadata): string {
-  const root = meta.root ?? meta;
-  const platform = em.getPlatform();
-  const schema = em.getDriver().getSchemaName(root, { schema: root.schema });
-  return schema ? `${platform.quoteIdentifier(schema)}.${platform.quoteIdentifier(root.tableName)}` : platform.quoteIdentifier(root.tableName);
 }
 
 /**
@@ -277,7 +270,7 @@ export async function truncateEntities(em: SqlEntityManager, entities?: Readonly
     if (meta.embeddable || meta.virtual || meta.expression) {
       throw notTableBacked(meta.className);
     }
-    tables.add(quotedTable(em, meta));
+    tables.add(quotedTable(em, meta.root));
   }
   if (!tables.size) return [];
   const list = [...tables];

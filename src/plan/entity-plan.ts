@@ -76,13 +76,9 @@ function buildPlan(em: SqlEntityManager, meta: EntityMetadata, schemaOfEntity: s
   const inheritance = (meta as EntityMetadata & { inheritanceType?: string }).inheritanceType;
   if (inheritance && REJECTED_INHERITANCE.has(inheritance)) throw unsupported(undefined, 'table-per-type inheritance (rows span several tables)');
 
-  const driver = em.getDriver();
   const platform = em.getPlatform();
   const root = meta.root;
-  const schema = driver.getSchemaName(root, { schema: schemaOfEntity ?? root.schema });
-  const table = schema && schema !== platform.getDefaultSchemaName()
-    ? `${platform.quoteIdentifier(schema)}.${platform.quoteIdentifier(root.tableName)}`
-    : platform.quoteIdentifier(root.tableName);
+  const table = quotedTable(em, root, schemaOfEntity);
 
   const groups: ColumnGroup[] = [];
   for (const prop of root.props) {
@@ -152,6 +148,18 @@ function isInsideObjectEmbeddable(root: EntityMetadata, prop: EntityProperty): b
     if (root.properties[p.embedded[0]]?.object) return true;
   }
   return false;
+}
+
+/**
+ * The quoted table of an entity's root in `schema` (else its own or the EntityManager's), as
+ * MikroORM writes it: schema-qualified unless that is the default schema.
+ */
+export function quotedTable(em: SqlEntityManager, root: EntityMetadata, schema?: string): string {
+  const platform = em.getPlatform();
+  const name = em.getDriver().getSchemaName(root, { schema: schema ?? root.schema });
+  return name && name !== platform.getDefaultSchemaName()
+    ? `${platform.quoteIdentifier(name)}.${platform.quoteIdentifier(root.tableName)}`
+    : platform.quoteIdentifier(root.tableName);
 }
 
 /** Must a new entity give this property a value? The same test as MikroORM's `ChangeSetPersister.validateRequired`. */
