@@ -4,13 +4,14 @@
 // and CSV's quoting rules (or, for dates, MikroORM's own `formatDate`).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BigIntType, DecimalType, EntitySchema, MikroORM, type Options } from '@mikro-orm/postgresql';
+import { BigIntType, DecimalType, EntitySchema, type MikroORM } from '@mikro-orm/postgresql';
 import type { AnyEntity, EntityClass, Platform } from '@mikro-orm/core';
 import { ChunkWriter } from '../../src/encoding/chunk-writer.js';
 import { COLUMN_FAMILIES, ISO_MAX_TIME, ISO_MIN_TIME, columnFamilyOf, columnTraits } from '../../src/encoding/column-types.js';
 import { CsvRowEncoder, csvField } from '../../src/encoding/csv-row.js';
 import { toPgText } from '../../src/encoding/pg-text.js';
 import { planFor } from '../../src/plan/entity-plan.js';
+import { initOrmWithoutDatabase } from '../support/orm.js';
 
 class Column {
   [prop: string]: unknown;
@@ -44,28 +45,25 @@ const ColumnSchema = new EntitySchema({
 /** What one property of a row turns into: its CSV field, or the error's code and message. */
 type Written = string | { code: unknown; message: string };
 
-describe('column types: the text of each family', () => {
-  let orm: MikroORM;
-  let encoder: CsvRowEncoder;
-  let platform: Platform;
+let orm: MikroORM;
+let platform: Platform;
 
-  before(async () => {
-    // never connects: metadata, the platform and the comparator are all an encoder needs; dates
-    // in UTC on both MikroORM versions (6 defaults to local time), so the expected text is fixed
-    orm = await MikroORM.init({
-      clientUrl: 'postgres://nobody@127.0.0.1:1/none',
-      entities: [ColumnSchema],
-      connect: false,
-      allowGlobalContext: true,
-      forceUtcTimezone: true,
-    } as Options);
+before(async () => {
+  // dates in UTC on both MikroORM versions (6 defaults to local time), so the expected text is fixed
+  orm = await initOrmWithoutDatabase({ entities: [ColumnSchema], forceUtcTimezone: true });
+  platform = orm.em.getPlatform();
+});
+
+after(async () => {
+  await orm?.close(true);
+});
+
+describe('column types: the text of each family', () => {
+  let encoder: CsvRowEncoder;
+
+  before(() => {
     const em = orm.em.fork();
     encoder = new CsvRowEncoder(em, planFor(em, orm.getMetadata().find(Column)!, undefined, new Map()));
-    platform = orm.em.getPlatform();
-  });
-
-  after(async () => {
-    await orm?.close(true);
   });
 
   /** The field written for `value` in `property` of a row whose key is 1 (the line is `1,<field>\n`). */
@@ -240,16 +238,6 @@ describe('column types: the text of each family', () => {
 });
 
 describe('column types: the generic path (toPgText) and the column facts it reads', () => {
-  let orm: MikroORM;
-  let platform: Platform;
-  before(async () => {
-    orm = await MikroORM.init({ clientUrl: 'postgres://nobody@127.0.0.1:1/none', entities: [ColumnSchema], connect: false, forceUtcTimezone: true } as Options);
-    platform = orm.em.getPlatform();
-  });
-  after(async () => {
-    await orm?.close(true);
-  });
-
   const traits = (columnType: string) => columnTraits(columnType);
   const codeOf = (f: () => unknown) => {
     try {

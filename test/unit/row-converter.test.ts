@@ -3,11 +3,12 @@
 // reported as "property: reason", which the loader puts after the record's line.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BigIntType, DecimalType, EntitySchema, MikroORM, type Options } from '@mikro-orm/postgresql';
+import { BigIntType, DecimalType, EntitySchema, type MikroORM } from '@mikro-orm/postgresql';
 import type { EntityMetadata, EntityProperty } from '@mikro-orm/core';
 import { LoadFileError } from '../../src/index.js';
 import { csvRecords } from '../../src/loaders/csv-records.js';
 import { RowConverter } from '../../src/loaders/row-converter.js';
+import { initOrmWithoutDatabase } from '../support/orm.js';
 
 class Owner {
   id!: number;
@@ -52,7 +53,7 @@ describe('RowConverter', () => {
 
   before(async () => {
     // never connects: the converter reads metadata and the platform's array parser only
-    orm = await MikroORM.init({ clientUrl: 'postgres://nobody@127.0.0.1:1/none', entities: [OwnerSchema, ItemSchema], connect: false } as Options);
+    orm = await initOrmWithoutDatabase({ entities: [OwnerSchema, ItemSchema] });
     meta = orm.getMetadata().find(Item)!;
     csv = new RowConverter(orm.em, meta, {}, true);
     ndjson = new RowConverter(orm.em, meta, {}, false);
