@@ -10,8 +10,11 @@ import { startPostgres } from './postgres.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const only = process.env.MIKRO_ORM_VERSIONS?.split(',') ?? ['7', '6'];
-// `npm test -- <filter>` matches paths relative to test/, as written in the sources or as compiled
-const filters = args.map(a => a.replace(/^(\.\/)?test\//, '').replace(/\.ts$/, '.js'));
+// `npm test -- <filter>` matches paths relative to test/, as written in the sources or as compiled;
+// a folder's name (`unit`) means that folder, not every path containing the word (unit-of-work)
+const filters = args
+  .map(a => a.replace(/^(\.\/)?test\//, '').replace(/\.ts$/, '.js'))
+  .map(a => (isFolder(join(root, 'test', a)) ? `${a.replace(/\/$/, '')}/` : a));
 
 function run(cmd, cmdArgs, options = {}) {
   const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit', cwd: root, ...options });
@@ -28,6 +31,10 @@ function runAsync(cmd, cmdArgs, options = {}) {
     child.on('exit', code => resolve(code ?? 1));
     child.on('error', () => resolve(1));
   });
+}
+
+function isFolder(path) {
+  return existsSync(path) && statSync(path).isDirectory();
 }
 
 function testFiles(dir) {
