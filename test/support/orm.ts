@@ -22,6 +22,14 @@ export type TestOrmOptions = Partial<Options> & {
   createSchema?: boolean;
 };
 
+/**
+ * An ORM that never connects, for the tests without a database (test/unit/): metadata, the
+ * platform and the comparator are all they use.
+ */
+export function initOrmWithoutDatabase(options: Partial<Options>): Promise<MikroORM> {
+  return MikroORM.init({ clientUrl: 'postgres://nobody@127.0.0.1:1/none', connect: false, allowGlobalContext: true, ...options } as Options);
+}
+
 /** Starts an ORM whose EntityManager is a CopyEntityManager, on a fresh schema. */
 export async function initTestOrm(options: TestOrmOptions): Promise<MikroORM> {
   const { schema, extraSchemas = [], createSchema = true, ...rest } = options;

@@ -5,14 +5,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { BigIntType, DecimalType, EntitySchema, MikroORM, type Options } from '@mikro-orm/postgresql';
+import { BigIntType, DecimalType, EntitySchema, type MikroORM } from '@mikro-orm/postgresql';
 import type { AnyEntity, EntityClass, EntityProperty } from '@mikro-orm/core';
 import { ChunkWriter } from '../../src/encoding/chunk-writer.js';
 import { formatsDatesAsIso, writesArraysInPlace } from '../../src/encoding/column-types.js';
 import { CsvRowEncoder, type RowShape } from '../../src/encoding/csv-row.js';
 import { planFor } from '../../src/plan/entity-plan.js';
 import { rowViewFactory } from '../../src/plan/row-view.js';
-import { MIKRO_ORM_VERSION } from '../support/orm.js';
+import { MIKRO_ORM_VERSION, initOrmWithoutDatabase } from '../support/orm.js';
 import { insertPayload } from '../../src/plan/insert-payload.js';
 import { bigint64, double, float32, int32, jsonValue, numberArray, stringArray, trickyString, validDate } from '../support/fuzz-arbitraries.js';
 
@@ -126,12 +126,7 @@ describe('compiled row encoder', () => {
 
   before(async () => {
     // never connects: metadata, the platform and the comparator are all the encoder needs
-    orm = await MikroORM.init({
-      clientUrl: 'postgres://nobody@127.0.0.1:1/none',
-      entities: [OwnerSchema, AddressSchema, SampleSchema, PlainSchema],
-      connect: false,
-      allowGlobalContext: true,
-    } as Options);
+    orm = await initOrmWithoutDatabase({ entities: [OwnerSchema, AddressSchema, SampleSchema, PlainSchema] });
     owner = orm.em.create(Owner, { id: 7, name: 'o' }, { persist: false });
   });
 

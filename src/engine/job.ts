@@ -1,0 +1,244 @@
+// A copy's options, read once into what the loop (engine/run.ts) needs: the input's batches and
+// chunks, the destination (the entity's table, or an upsert's staging table), key reservation,
+// lifecycle hooks, read-back, progress, cancellation, the transaction, and what the unit of work
+// holds afterwards. The loop never tests an option; a new option is a change here.
+import type { AnyEntity, EntityClass, EntityProperty } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/postgresql';
+import { withTransactionConnection } from '../orm/mikro-orm.js';
+import { inTransaction } from '../orm/transaction.js';
+import { CopySession } from '../copy/copy-session.js';
+import type { Segment, SegmentBuilder } from '../copy/segment.js';
+import { aborted, notACount, rowCountMismatch } from '../errors.js';
+import type { CopyPersistOptions, CopyPersistResult, CopyProgress } from '../api/options.js';
+import type { CopySource } from '../input/read-chunks.js';
+import { applyInitializers } from '../plan/insert-payload.js';
+import { orderForWrite, type WriteOrder } from '../plan/write-order.js';
+import { KeyAssigner } from './assign-keys.js';
+import { batchesOf, chunksOf, type Batch, type Chunk } from './batches.js';
+import { setDeferredReferences } from './deferred-references.js';
+import { ItemReader } from './item-reader.js';
+import { LifecycleHooks } from './lifecycle-hooks.js';
+import { DatabaseFilledValues } from './read-back.js';
+import { ScheduledInserts, manage, snapshotCollections } from './unit-of-work.js';
+import { UpsertDestination } from './upsert.js';
+
+const DEFAULT_CHUNK_SIZE = 2000;
+// A streamed chunk's entities stay alive while it is encoded and sent; at 2000 they outlive V8's
+// young-generation collections and fill the old generation with garbage: 5M Book entities from an
+// async generator peaked at 230 MB RSS, at 500 per chunk about 150 MB at the same speed.
+const DEFAULT_STREAM_CHUNK_SIZE = 500;
+
+/**
+ * One call of the engine, built before anything is read or written. Options are validated here,
+ * not in api/options.ts: that file holds the public declarations only (the engine imports its
+ * types, never code from the layer above), and a default such as the chunk size depends on the
+ * input, which only the job sees.
+ */
+export class CopyJob {
+  readonly #em: SqlEntityManager;
+  readonly #source: CopySource<object>;
+  readonly chunkSize: number;
+  readonly abort: Cancellation;
+  readonly progress: Progress;
+  readonly #cascade: boolean;
+  readonly #hooks: LifecycleHooks | undefined;
+  readonly #items: ItemReader;
+  readonly #upsert: UpsertDestination | undefined;
+  readonly #reserveKeys: boolean;
+  /** Input entities by position, for an upsert that learns their keys after its merge. */
+  readonly #kept: Map<number, AnyEntity> | undefined;
+  readonly #filled: DatabaseFilledValues | undefined;
+  readonly #scheduled: ScheduledInserts;
+  readonly #managed: AnyEntity[] | undefined;
+  readonly #deferred = new Map<AnyEntity, EntityProperty[]>();
+  readonly #pivotCollections = new Map<AnyEntity, EntityProperty[]>();
+  #encoded = 0;
+
+  /**
+   * `source`: entities, or plain rows of `rowClass`. `destination`: an upsert destination built by
+   * the caller (a sync's), for upsert options.
+   */
+  constructor(em: SqlEntityManager, rowClass: EntityClass<object> | undefined, source: CopySource<object>, options: CopyPersistOptions, destination?: UpsertDestination) {
+    this.#em = em;
+    this.#source = source;
+    this.chunkSize = options.chunkSize ?? (Array.isArray(source) ? DEFAULT_CHUNK_SIZE : DEFAULT_STREAM_CHUNK_SIZE);
+    if (!Number.isInteger(this.chunkSize) || this.chunkSize < 1) throw notACount('copyPersist', 'chunkSize', this.chunkSize);
+    this.abort = new Cancellation(options.signal);
+    this.abort.check();
+    this.progress = new Progress(options.onProgress);
+
+    this.#cascade = options.cascade === true;
+    this.#hooks = options.hooks === false ? undefined : new LifecycleHooks(em);
+    // plain rows may skip em.create (row-view.ts) unless entities are wanted afterwards (manage) or
+    // handed to lifecycle hooks; with cascade only rows of keys, which reach nothing to cascade to
+    const hooks = this.#hooks;
+    this.#items = new ItemReader(em, rowClass, options.manage ? undefined : { allowed: meta => !hooks?.has(meta), keysOnly: this.#cascade });
+    // entities made with `em.create()` sit in their EntityManager's persist stack: unscheduled after the copy
+    this.#scheduled = new ScheduledInserts(em);
+    this.#managed = options.manage ? [] : undefined;
+
+    const upsert = options.onConflictAction !== undefined || options.onConflictFields !== undefined;
+    // an upsert on another key than the primary key reads the keys back after its merge instead of
+    // reserving them; that needs the entities, unless they were made here from plain rows
+    const keysAfterMerge = upsert && !conflictsOnPrimaryKey(em, rowClass, options);
+    const kept = keysAfterMerge && options.assignKeys !== false && !rowClass ? new Map<number, AnyEntity>() : undefined;
+    this.#kept = kept;
+    this.#upsert = upsert ? destination ?? new UpsertDestination(em, options, kept && (p => kept.get(p))) : undefined;
+    this.#reserveKeys = options.assignKeys !== false && !keysAfterMerge;
+    // what the database filled in goes back onto entities the caller holds (not ones made from plain rows)
+    this.#filled = options.readBack !== false && !upsert && (!rowClass || options.manage) ? new DatabaseFilledValues(em) : undefined;
+  }
+
+  /**
+   * Runs `work` on the transaction's connection, all or nothing: the one place that decides how a
+   * call is made atomic (the caller's transaction, within a savepoint, or one of its own). A failure
+   * cancels the COPY in flight; so does the signal, whose abort is what the call then reports.
+   */
+  async inTransaction<T>(work: (session: CopySession, keys: KeyAssigner | undefined) => Promise<T>): Promise<T> {
+    return inTransaction(this.#em, trx =>
+      withTransactionConnection(trx, async submit => {
+        const session = new CopySession(this.#em, submit, this.#upsert);
+        const keys = this.#reserveKeys ? new KeyAssigner(this.#em, session) : undefined;
+        const stopWatching = this.abort.cancels(session);
+        try {
+          return await work(session, keys);
+        } catch (e) {
+          await session.abort(e instanceof Error ? e : new Error(String(e)));
+          throw this.abort.errorFor(e);
+        } finally {
+          stopWatching();
+        }
+      }),
+    );
+  }
+
+  batches(): AsyncGenerator<Batch> {
+    return batchesOf(this.#em, this.#source, this.#items, this.chunkSize, this.#cascade);
+  }
+
+  /** The write order of a batch whose rows may depend on each other; undefined: as given. */
+  orderOf(batch: Batch): WriteOrder | undefined {
+    if (!batch.ordered) return undefined;
+    const order = orderForWrite(this.#em, batch.entities, this.#cascade);
+    for (const [entity, props] of order.deferred) this.#deferred.set(entity, props);
+    for (const [owner, props] of order.pivotCollections) this.#pivotCollections.set(owner, props);
+    return order;
+  }
+
+  chunksOf(batch: Batch, order: WriteOrder | undefined): Generator<Chunk> {
+    return chunksOf(batch, order, this.#items, this.chunkSize, Array.isArray(this.#source) ? this.#source.length : undefined);
+  }
+
+  /** Flush's steps before a row is encoded: initializers and `beforeCreate`, then the primary key. */
+  async beforeWrite(chunk: Chunk, keys: KeyAssigner | undefined): Promise<void> {
+    const hooks = this.#hooks;
+    if (hooks) {
+      for (const { entity, plan } of chunk.entries) {
+        if (!hooks.has(plan.meta)) continue;
+        applyInitializers(this.#em, plan, entity);
+        await hooks.beforeCreate(entity, plan.meta);
+      }
+    }
+    await keys?.assign(chunk.entries, chunk.remaining);
+  }
+
+  /** Encodes the chunk's rows into `builder`'s segments, noting each entity for after the copy. */
+  write(chunk: Chunk, builder: SegmentBuilder): void {
+    const upsert = this.#upsert !== undefined;
+    for (const { entity, encoder, position } of chunk.entries) {
+      builder.row = entity;
+      // the staging table of an upsert has one more column: the row's input position
+      encoder.writeEntity(entity, position, this.#deferred.get(entity), builder, upsert ? position : undefined);
+      this.#managed?.push(entity);
+      this.#filled?.note(entity, encoder.plan);
+      this.#scheduled.note(entity);
+      this.#kept?.set(position, entity);
+    }
+    this.#encoded += chunk.entries.length;
+  }
+
+  /** Flush's order once every row is in: the INSERT's RETURNING, afterCreate, then the UPDATEs that close cycles. */
+  async afterCopy(session: CopySession): Promise<void> {
+    await this.#filled?.readBack(session);
+    await this.#hooks?.afterCreate();
+    if (this.#deferred.size) await setDeferredReferences(this.#em, session, this.#deferred, entity => this.#items.encoderOf(entity, 0).plan, this.#hooks);
+  }
+
+  /** What PostgreSQL counted; never success for rows that did not arrive. */
+  resultOf(session: CopySession): CopyPersistResult {
+    const byEntity = session.byEntity;
+    const result: CopyPersistResult = { rows: Object.values(byEntity).reduce((sum, n) => sum + n, 0), byEntity };
+    if (!this.#upsert) {
+      if (result.rows !== this.#encoded) throw rowCountMismatch(this.#encoded, result.rows);
+      return result;
+    }
+    result.upserted = { inserted: 0, updated: 0, skipped: 0 };
+    for (const counts of Object.values(this.#upsert.counts)) {
+      result.upserted.inserted += counts.inserted;
+      result.upserted.updated += counts.updated;
+      result.upserted.skipped += counts.skipped;
+    }
+    return result;
+  }
+
+  /** The unit of work as flush leaves it: nothing of this call inserted again by a later flush. */
+  settleUnitOfWork(): void {
+    this.#scheduled.settle(this.#em);
+    if (this.#managed) manage(this.#em, this.#managed);
+    snapshotCollections(this.#pivotCollections, this.#managed !== undefined);
+  }
+}
+
+/** The caller's `signal`: checked between steps, and it cancels a COPY in flight. */
+class Cancellation {
+  readonly #signal: AbortSignal | undefined;
+
+  constructor(signal: AbortSignal | undefined) {
+    this.#signal = signal;
+  }
+
+  check(): void {
+    if (this.#signal?.aborted) throw aborted(this.#signal.reason);
+  }
+
+  /** Aborts the session's COPY when the signal fires; returns how to stop watching. */
+  cancels(session: CopySession): () => void {
+    const signal = this.#signal;
+    if (!signal) return () => undefined;
+    const onAbort = () => void session.abort(aborted(signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+    return () => signal.removeEventListener('abort', onAbort);
+  }
+
+  /** The error to report for a failure: the abort, when the signal caused it. */
+  errorFor(e: unknown): unknown {
+    return this.#signal?.aborted ? aborted(this.#signal.reason) : e;
+  }
+}
+
+/** Rows sent so far, per entity and in all, told to `onProgress` after each segment. */
+class Progress {
+  readonly #onProgress: ((progress: CopyProgress) => void) | undefined;
+  readonly #sent: Record<string, number> = {};
+  #rows = 0;
+
+  constructor(onProgress: ((progress: CopyProgress) => void) | undefined) {
+    this.#onProgress = onProgress;
+  }
+
+  sent(segment: Segment): void {
+    const name = segment.encoder.plan.entityName;
+    const entityRows = (this.#sent[name] = (this.#sent[name] ?? 0) + segment.rows);
+    this.#rows += segment.rows;
+    this.#onProgress?.({ entity: name, entityRows, rows: this.#rows });
+  }
+}
+
+/** Is the upsert's conflict target the primary key (the default), so reserved keys cannot meet existing rows? */
+function conflictsOnPrimaryKey(em: SqlEntityManager, rowClass: EntityClass<object> | undefined, options: CopyPersistOptions): boolean {
+  const fields = options.onConflictFields;
+  if (fields === undefined) return true;
+  if (!Array.isArray(fields) || !rowClass) return false;
+  const pks: string[] = em.getMetadata().find(rowClass)?.root.primaryKeys ?? [];
+  return fields.length === pks.length && fields.every(f => pks.includes(f));
+}
