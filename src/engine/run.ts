@@ -5,7 +5,7 @@
 // (copyPersist, copyParallel, loaders) sit above and call `runCopy`; nothing here calls them.
 import type { AnyEntity, EntityClass, EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { withTransactionConnection } from '../orm/mikro-orm.js';
+import { withTransactionConnection } from '../orm/index.js';
 import { inTransaction } from '../orm/transaction.js';
 import { CopySession } from '../copy/copy-session.js';
 import { SegmentBuilder } from '../copy/segment.js';
