@@ -4,7 +4,6 @@
 // taken forever. So we remember which wire connection each transaction's COPY used, watch the `pg`
 // pool's public checkout events, and hand such a client back with an error, which makes pg-pool
 // discard it. MikroORM 6 needs none of this: knex releases the connection itself.
-import type { Submittable } from './mikro-orm-version.js';
 
 // Typed structurally, as Kysely does it: only the part of pg-pool used here.
 interface PgPoolClient {
@@ -27,8 +26,11 @@ interface EndedTransaction {
 const wireConnectionOf = new WeakMap<object, unknown>();
 const checkedOut = new WeakMap<WatchedPool, Set<PgPoolClient>>();
 
-/** Wraps `query` so that, once `pg` runs it, the wire connection of `trx` is known. */
-export function rememberWireConnection(trx: object, query: Submittable): void {
+/**
+ * Wraps `query` (a `Submittable`, typed here by its one method so that this file imports nothing of
+ * the facade it serves) so that, once `pg` runs it, the wire connection of `trx` is known.
+ */
+export function rememberWireConnection(trx: object, query: { submit(connection: unknown): void }): void {
   const submit = query.submit.bind(query);
   query.submit = connection => {
     wireConnectionOf.set(trx, connection);
