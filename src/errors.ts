@@ -519,6 +519,10 @@ export function unknownTransactionContext(): CopyPersistError {
   return new CopyPersistError('INTERNAL', 'copyPersist: unrecognised transaction context; expected a MikroORM 6 (knex) or 7 (Kysely) transaction');
 }
 
+export function unsupportedMikroOrm(version: string): CopyPersistError {
+  return new CopyPersistError('INTERNAL', `mikro-orm-pg-copy: the installed MikroORM (${version}) is neither MikroORM 6 (knex) nor 7 (Kysely)`);
+}
+
 // --- loadFile ---
 
 export function fileNotReadable(path: string, cause: unknown): LoadFileError {

@@ -7,22 +7,9 @@
 // MikroORM's own SQL, so the result is flush's either way.
 import { ReferenceKind, Utils, type Dictionary, type EntityMetadata, type EntityName, type EntityProperty, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { isRawSql, withTransactionConnection, type Submittable } from '../orm/mikro-orm.js';
+import { isRawSql, mikroOrm, withTransactionConnection, type Submittable } from '../orm/index.js';
 import { inTransaction } from '../orm/transaction.js';
-import {
-  inList,
-  insertReturning,
-  installFlushScope,
-  isTablePerType,
-  ownsVersion,
-  runInFlushScope,
-  tableName,
-  updateReturning,
-  type ConfigLike,
-  type FlushScope,
-  type FlushWrites,
-  type NativeResult,
-} from '../orm/flush-driver.js';
+import { inList, insertReturning, installFlushScope, runInFlushScope, type FlushScope, type NativeResult } from '../orm/flush-driver.js';
 import { CopyIn } from '../copy/copy-in.js';
 import { runQuery, type WireResult } from '../copy/wire-query.js';
 import { csvField } from '../encoding/csv-row.js';
@@ -70,7 +57,7 @@ export interface CopyFlushResult {
 export async function copyFlush(em: SqlEntityManager, options: CopyFlushOptions = {}): Promise<CopyFlushResult> {
   const threshold = options.threshold ?? DEFAULT_COPY_THRESHOLD;
   if (!Number.isInteger(threshold) || threshold < 1) throw notACount('copyFlush', 'threshold', threshold);
-  installFlushScope(em.getDriver() as unknown as FlushWrites, em.config as unknown as ConfigLike);
+  installFlushScope(em);
   const result: CopyFlushResult = { copied: { inserted: 0, updated: 0, deleted: 0 } };
   const flush = () => runInFlushScope(new CopyWrites(em, threshold, result), () => em.flush());
   // Without a transaction, flush opens its own, with its transaction events, as always. In the
@@ -118,7 +105,7 @@ class CopyWrites implements FlushScope {
       if (!columns || csv === undefined) return undefined;
       encoded.push({ columns, csv, returning: insertReturning(meta, run.rows[0]), rows: run.rows.length });
     }
-    const table = tableName(this.#em.getDriver(), meta, options);
+    const table = this.#em.getDriver().getTableName(meta, options);
     const q = (id: string) => this.#quote(id);
     const out: NativeResult = { affectedRows: 0, rows: [] };
     await this.#onConnection(async (run, copy) => {
@@ -166,14 +153,14 @@ class CopyWrites implements FlushScope {
       if (csv === undefined) return undefined;
       encoded.push({ columns, csv });
     }
-    const table = tableName(this.#em.getDriver(), meta, options);
+    const table = this.#em.getDriver().getTableName(meta, options);
     const q = (id: string) => this.#quote(id);
-    const returned = updateReturning(this.#em.getDriver(), meta, data, q);
+    const returned = mikroOrm.updateReturning(this.#em.getDriver(), meta, data, q);
     // flush only maps returned rows onto the entities; the keys alone would change nothing
     const pkFields = new Set(meta.getPrimaryProps().flatMap(prop => prop.fieldNames.map(q)));
     const returning = returned.every(r => pkFields.has(r)) ? [] : returned;
     let bump = '';
-    if (ownsVersion(meta)) {
+    if (mikroOrm.ownsVersionProperty(meta)) {
       const prop = meta.properties[meta.versionProperty as keyof typeof meta.properties] as EntityProperty;
       const field = q(prop.fieldNames[0]);
       bump = `, ${versionBump(platform, prop, field)}`;
@@ -207,7 +194,7 @@ class CopyWrites implements FlushScope {
     const platform = this.#em.getPlatform();
     const csv = keys && encodeRows(platform, list.values.length, keys, r => list.values[r]);
     if (!keys || csv === undefined) return undefined;
-    const table = tableName(this.#em.getDriver(), meta, options);
+    const table = this.#em.getDriver().getTableName(meta, options);
     let affectedRows = 0;
     await this.#onConnection(async (run, copy) => {
       const staging = await stageOf(platform, table, keys, csv, run, copy);
@@ -230,7 +217,7 @@ class CopyWrites implements FlushScope {
 
   #rootMeta(entityName: unknown): EntityMetadata | undefined {
     const meta = this.#metaOf(entityName);
-    return meta && (isTablePerType(meta) ? undefined : meta.root);
+    return meta && (mikroOrm.isTablePerType(meta) ? undefined : meta.root);
   }
 
   #quote(id: string): string {
@@ -245,9 +232,7 @@ class CopyWrites implements FlushScope {
     const columns: StagedColumn[] = [];
     for (const [i, name] of names.entries()) {
       const prop = (meta.properties[name as keyof typeof meta.properties] ?? meta.root.properties[name as keyof typeof meta.root.properties]) as EntityProperty | undefined;
-      // stiFieldNames and polymorphic relations exist on MikroORM 7 only
-      const v7 = prop as (EntityProperty & { stiFieldNames?: unknown; polymorphic?: boolean }) | undefined;
-      if (!prop || prop.fieldNames?.length !== 1 || v7?.stiFieldNames || v7?.polymorphic) return undefined;
+      if (!prop || prop.fieldNames?.length !== 1 || prop.stiFieldNames || mikroOrm.isPolymorphic(prop)) return undefined;
       if (prop.kind === ReferenceKind.EMBEDDED && prop.object) return undefined;
       // flush wraps such a value in SQL; JSON's wrapper is a no-op cast on PostgreSQL's json columns
       const wrapper = prop.customType && 'convertToDatabaseValueSQL' in prop.customType ? prop.customType.convertToDatabaseValueSQL?.('?', this.#em.getPlatform()) : '?';
@@ -292,7 +277,7 @@ class CopyWrites implements FlushScope {
 
 /** Tables COPY can write here: not table-per-type, not a virtual entity. */
 function copyable(meta: EntityMetadata): boolean {
-  return !isTablePerType(meta) && !meta.virtual && !meta.expression;
+  return !mikroOrm.isTablePerType(meta) && !meta.virtual && !meta.expression;
 }
 
 /** Keys and values as flush's statements would bind them, with `undefined` left out. */

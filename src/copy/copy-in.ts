@@ -2,7 +2,7 @@
 // server's row count, or abort so that the server rolls the COPY back and the connection is free.
 import { once } from 'node:events';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { Submittable } from '../orm/mikro-orm.js';
+import type { Submittable } from '../orm/index.js';
 
 type CopyStream = ReturnType<typeof copyFrom>;
 

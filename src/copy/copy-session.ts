@@ -2,7 +2,7 @@
 // columns, switching COPY only when a segment needs other columns. Knows which input position
 // each line of the current COPY came from, so a database error can name the failing row.
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import type { Submittable } from '../orm/mikro-orm.js';
+import type { Submittable } from '../orm/index.js';
 import type { RowShape } from '../encoding/csv-row.js';
 import { CopyPersistError, annotateDatabaseError, copyLineOf } from '../errors.js';
 import type { EntityPlan } from '../plan/entity-plan.js';

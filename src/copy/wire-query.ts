@@ -2,7 +2,7 @@
 // is lent to the session alone and takes only submittable query objects, so statements go
 // through `pg`'s own Query class rather than through the EntityManager.
 import pg from 'pg';
-import type { Submittable } from '../orm/mikro-orm.js';
+import type { Submittable } from '../orm/index.js';
 
 export interface WireResult {
   rows: Record<string, unknown>[];

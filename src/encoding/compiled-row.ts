@@ -9,7 +9,7 @@
 import { ReferenceKind, Type, type AnyEntity, type Dictionary, type EntityProperty, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { EntityPlan } from '../plan/entity-plan.js';
-import { isRawSql, scalarRuntimeTypes } from '../orm/mikro-orm.js';
+import { isRawSql, scalarRuntimeTypes } from '../orm/index.js';
 import { checkInsert, snapshotPayload } from '../plan/insert-payload.js';
 import { ROW_VIEW, isRowView } from '../plan/row-view.js';
 import { ISO_MAX_TIME, ISO_MIN_TIME, arrayElementConverter, columnFamilyOf, columnTraits, formatsDatesAsIso, writesArraysInPlace, type ExpectedValue } from './column-types.js';

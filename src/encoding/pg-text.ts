@@ -2,7 +2,7 @@
 // MikroORM inlines parameters into its INSERT (`Platform.quoteValue` / `escape`), minus the SQL
 // quoting, so COPY and flush hand PostgreSQL's input functions the same text.
 import { JsonProperty, Utils, type Platform } from '@mikro-orm/core';
-import { isRawSql } from '../orm/mikro-orm.js';
+import { isRawSql } from '../orm/index.js';
 import { valueErrors } from '../errors.js';
 import type { ColumnTraits } from './column-types.js';
 

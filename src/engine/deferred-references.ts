@@ -10,7 +10,7 @@ import type { EntityPlan } from '../plan/entity-plan.js';
 import type { LifecycleHooks } from './lifecycle-hooks.js';
 import { withStagedKeys } from './staged-keys.js';
 import { versionBump } from '../copy/version-bump.js';
-import { mapResultRow } from '../orm/mikro-orm.js';
+import { mikroOrm } from '../orm/index.js';
 
 export async function setDeferredReferences(
   em: SqlEntityManager,
@@ -43,7 +43,7 @@ export async function setDeferredReferences(
       });
       if (version) {
         // flush reads the new version back from the UPDATE
-        for (const row of rows) entities[row._ord as number][version.name] = mapResultRow(em, meta, row)[version.name];
+        for (const row of rows) entities[row._ord as number][version.name] = mikroOrm.mapResultRow(em, meta, row)[version.name];
       }
       for (const entity of entities) await hooks?.update(EventType.afterUpdate, entity, meta);
     }

@@ -4,7 +4,7 @@
 // holds afterwards. The loop never tests an option; a new option is a change here.
 import type { AnyEntity, EntityClass, EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { withTransactionConnection } from '../orm/mikro-orm.js';
+import { withTransactionConnection } from '../orm/index.js';
 import { inTransaction } from '../orm/transaction.js';
 import { CopySession } from '../copy/copy-session.js';
 import type { Segment, SegmentBuilder } from '../copy/segment.js';

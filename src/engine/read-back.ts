@@ -10,7 +10,7 @@ import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { CopySession } from '../copy/copy-session.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
 import { withStagedKeys } from './staged-keys.js';
-import { mapResultRow } from '../orm/mikro-orm.js';
+import { mikroOrm } from '../orm/index.js';
 
 /** Per plan: the properties flush would read back after an INSERT, by how their value is learnt. */
 interface FilledProps {
@@ -84,7 +84,7 @@ export class DatabaseFilledValues {
 
   /** A result row keyed by column → values by property, converted as hydration converts them. */
   #valuesOf(plan: EntityPlan, props: readonly EntityProperty[], row: Record<string, unknown>): Record<string, unknown> {
-    const values = mapResultRow(this.#em, plan.meta, row);
+    const values = mikroOrm.mapResultRow(this.#em, plan.meta, row);
     for (const prop of props) {
       const value = values[prop.name];
       if (prop.customType && value != null) values[prop.name] = prop.customType.convertToJSValue(value, this.#em.getPlatform());

@@ -5,7 +5,7 @@
 // operation, so a key, custom type or embeddable is staged exactly as copyPersist inserts it.
 import { Utils, helper, type AnyEntity, type EntityClass, type EntityMetadata, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { withTransactionConnection } from '../orm/mikro-orm.js';
+import { withTransactionConnection } from '../orm/index.js';
 import { inTransaction } from '../orm/transaction.js';
 import { CopySession, type CopyDestination, type RunQuery } from '../copy/copy-session.js';
 import { SegmentBuilder } from '../copy/segment.js';

@@ -7,6 +7,7 @@ import { noEntityNamed, notACount, notRegistered, notTableBacked } from '../erro
 import type { CopyPersistOptions, CopyPersistResult } from '../api/options.js';
 import { quotedTable } from '../plan/entity-plan.js';
 import { isOwningToOne, orderTables, type TableEdge } from '../plan/relations.js';
+import { mikroOrm } from '../orm/index.js';
 import { LifecycleHooks } from '../engine/lifecycle-hooks.js';
 
 /**
@@ -121,7 +122,7 @@ function load(em: SqlEntityManager, input: FixtureInput, options: CopyPersistOpt
  */
 async function canCheckKeysAfterwards(em: SqlEntityManager, input: FixtureInput, options: CopyPersistOptions): Promise<boolean> {
   if (Array.isArray(input) || isFactoryFixture(input) || options.manage || options.onConflictAction !== undefined || options.onConflictFields !== undefined) return false;
-  const metas = allMetadata(em).filter(meta => !meta.embeddable && !meta.virtual && !meta.expression && !!meta.tableName && !(meta.abstract && !meta.discriminatorColumn));
+  const metas = mikroOrm.allMetadata(em.getMetadata()).filter(meta => !meta.embeddable && !meta.virtual && !meta.expression && !!meta.tableName && !(meta.abstract && !meta.discriminatorColumn));
   const hooks = new LifecycleHooks(em);
   if (options.hooks !== false && metas.some(meta => hooks.has(meta))) return false;
   const tables = [...new Set(metas.map(meta => quotedTable(em, meta.root)))];
@@ -264,7 +265,7 @@ async function advanceSequences(em: SqlEntityManager, metas: readonly EntityMeta
 export async function truncateEntities(em: SqlEntityManager, entities?: ReadonlyArray<EntityName<object> | string>): Promise<string[]> {
   const metas = entities
     ? entities.map(e => (typeof e === 'string' ? entityByName(em, e) : metaOf(em, e)))
-    : allMetadata(em).filter(meta => !meta.embeddable && !meta.virtual && !meta.expression && !!meta.tableName && !(meta.abstract && !meta.discriminatorColumn));
+    : mikroOrm.allMetadata(em.getMetadata()).filter(meta => !meta.embeddable && !meta.virtual && !meta.expression && !!meta.tableName && !(meta.abstract && !meta.discriminatorColumn));
   const tables = new Set<string>();
   for (const meta of metas) {
     if (meta.embeddable || meta.virtual || meta.expression) {
@@ -305,12 +306,6 @@ function summary(result: CopyPersistResult): LoadFixturesResult {
   return { rows: result.rows, byEntity: result.byEntity };
 }
 
-/** Every entity of the ORM: a dictionary in MikroORM 6, a Map in 7. */
-function allMetadata(em: SqlEntityManager): EntityMetadata[] {
-  const all: unknown = em.getMetadata().getAll();
-  return all instanceof Map ? [...(all as Map<unknown, EntityMetadata>).values()] : Object.values(all as Record<string, EntityMetadata>);
-}
-
 function metaOf(em: SqlEntityManager, entity: EntityName<object>): EntityMetadata {
   const meta = em.getMetadata().find(entity);
   if (!meta) throw notRegistered(String((entity as { name?: string }).name ?? entity));
@@ -318,8 +313,8 @@ function metaOf(em: SqlEntityManager, entity: EntityName<object>): EntityMetadat
 }
 
 function findEntity(em: SqlEntityManager, name: string): EntityMetadata | undefined {
-  const metas = allMetadata(em);
-  const meta = metas.find(m => m.className === name) ?? metas.find(m => (m as EntityMetadata & { name?: string }).name === name);
+  const metas = mikroOrm.allMetadata(em.getMetadata());
+  const meta = metas.find(m => m.className === name) ?? metas.find(m => m.name === name);
   return meta && !meta.embeddable ? meta : undefined;
 }
 
@@ -327,7 +322,7 @@ function findEntity(em: SqlEntityManager, name: string): EntityMetadata | undefi
 export function entityByName(em: SqlEntityManager, name: string): EntityMetadata {
   const meta = findEntity(em, name);
   if (!meta) {
-    const metas = allMetadata(em);
+    const metas = mikroOrm.allMetadata(em.getMetadata());
     throw noEntityNamed(name, metas.filter(m => !m.embeddable && !m.pivotTable).map(m => m.className).sort());
   }
   return meta;

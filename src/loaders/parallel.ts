@@ -6,7 +6,7 @@
 // re-run skip what an earlier run committed.
 import type { EntityClass } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { discardIfStranded, watchPool } from '../orm/mikro-orm.js';
+import { mikroOrm } from '../orm/index.js';
 import { runCopy } from '../engine/run.js';
 import { CopyParallelError, CopyPersistError, aborted, emptyLoadId, loadIdBatchSizeChanged, notACount, parallelInTransaction, parallelWithManage, type InputRange } from '../errors.js';
 import { readCopyCall } from '../input/entity-class.js';
@@ -180,7 +180,7 @@ async function copyBatch(
   if (!book) return copy(fork); // copyPersist opens and commits a transaction of its own
   if (book.done.has(batch.index)) return undefined;
   let result: CopyPersistResult | undefined;
-  const pool = await watchPool(fork.getConnection('write') as { getNativeClient?: () => Promise<unknown> });
+  const pool = await mikroOrm.watchPool(fork.getConnection('write'));
   let trxContext: unknown;
   try {
     await fork.transactional(async tem => {
@@ -194,7 +194,7 @@ async function copyBatch(
   } catch (e) {
     // a killed connection can neither commit nor roll back, and MikroORM 7 (Kysely) then keeps its
     // pool slot; copyPersist frees it for transactions it opens, this transaction is ours
-    discardIfStranded(pool, trxContext, e instanceof Error ? e : new Error(String(e)));
+    mikroOrm.discardIfStranded(pool, trxContext, e instanceof Error ? e : new Error(String(e)));
     throw e;
   }
   return result;

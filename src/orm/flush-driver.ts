@@ -3,9 +3,11 @@
 // nativeUpdateMany, nativeDelete) and reads `batchSize` from the configuration; both are shared
 // by every EntityManager of the ORM. So the swap is scoped by an AsyncLocalStorage: only calls made
 // inside a copyFlush, on the transaction its flush writes in, are diverted; everything else reaches
-// MikroORM untouched. What differs between MikroORM 6 and 7 in those methods is kept here.
+// MikroORM untouched. What differs between MikroORM 6 and 7 in those methods is asked of index.ts.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Utils, type Dictionary, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/postgresql';
+import { mikroOrm } from './index.js';
 
 /** The result object the SQL drivers' native methods return (both majors). */
 export interface NativeResult {
@@ -63,8 +65,12 @@ export function configuredBatchSize(config: ConfigLike): number {
 
 const originalGet = new WeakMap<ConfigLike, ConfigLike['get']>();
 
-/** Installs the scoped swap on the ORM's driver and configuration, once per instance. */
-export function installFlushScope(driver: FlushWrites, config: ConfigLike): void {
+/** Installs the scoped swap on the EntityManager's driver and configuration, once per instance. */
+export function installFlushScope(em: SqlEntityManager): void {
+  // typed structurally, on both majors: the patch replaces methods that MikroORM declares generic
+  // over the entity (and `get` over the option's key), which it neither needs nor could keep
+  const driver = em.getDriver() as unknown as FlushWrites;
+  const config = em.config as unknown as ConfigLike;
   if (!patched.has(config)) {
     patched.add(config);
     const get = config.get;
@@ -166,51 +172,11 @@ export function inList(where: Dictionary): { key: string; values: unknown[] } | 
   return { key, values: cond.$in as unknown[] };
 }
 
-interface MetaV7 {
-  ownsVersionProperty?: () => boolean;
-  getOwnConcurrencyCheckKeys?: () => string[];
-  concurrencyCheckKeys?: Set<string>;
-  inheritanceType?: string;
-}
-
-/** Whether the UPDATE bumps the version column of this table (7: its own; 6: any). */
-export function ownsVersion(meta: EntityMetadata): boolean {
-  const m = meta as EntityMetadata & MetaV7;
-  return typeof m.ownsVersionProperty === 'function' ? m.ownsVersionProperty() : !!meta.versionProperty;
-}
-
-/** Table-per-type inheritance (MikroORM 7 only): left to MikroORM. */
-export function isTablePerType(meta: EntityMetadata): boolean {
-  return (meta as EntityMetadata & MetaV7).inheritanceType === 'tpt';
-}
-
-interface DriverV7 {
-  getUpdateReturningProperties?(meta: EntityMetadata, data: Dictionary[]): EntityProperty[];
-  getReturningFieldSQL?(prop: EntityProperty, field: string, index: number): string;
-  getTableName(meta: EntityMetadata, options: Dictionary): string;
-}
-
-/** The columns flush's batch UPDATE returns, as SQL for its `returning` clause. */
-export function updateReturning(driver: object, meta: EntityMetadata, data: Dictionary[], quote: (id: string) => string): string[] {
-  const d = driver as DriverV7;
-  if (d.getUpdateReturningProperties && d.getReturningFieldSQL) {
-    return d.getUpdateReturningProperties(meta, data).flatMap(prop => prop.fieldNames.map((field, i) => d.getReturningFieldSQL!(prop, field, i)));
-  }
-  // MikroORM 6: primary keys, generated and version columns
-  return meta.props.filter(prop => prop.generated || prop.version || prop.primary).flatMap(prop => prop.fieldNames.map(quote));
-}
-
 /** The columns flush's batch INSERT returns: database-filled ones the payload leaves out. */
 export function insertReturning(meta: EntityMetadata, first: Dictionary): EntityProperty[] {
-  const v7 = typeof (meta as EntityMetadata & MetaV7).ownsVersionProperty === 'function';
   return meta.props.filter(
     prop =>
-      (v7 && prop.returning) ||
+      mikroOrm.returnedOnInsert(prop) ||
       (((prop.persist !== false && prop.defaultRaw) || prop.autoincrement || prop.generated) && !(prop.name in first)),
   );
-}
-
-/** The table's quoted name in the schema of the call, as the driver writes it. */
-export function tableName(driver: object, meta: EntityMetadata, options: Dictionary): string {
-  return (driver as DriverV7).getTableName(meta, options);
 }

@@ -1,7 +1,7 @@
 // All or nothing: a copy runs inside the caller's transaction (within a savepoint, so a failed
 // copy leaves that transaction usable) or inside a transaction of its own.
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { discardIfStranded, watchPool } from './mikro-orm.js';
+import { mikroOrm } from './index.js';
 
 let savepointCounter = 0;
 
@@ -11,12 +11,12 @@ export async function inTransaction<T>(em: SqlEntityManager, work: (trx: unknown
   const callerTrx: unknown = em.getTransactionContext();
   if (!callerTrx) {
     // MikroORM's own transaction handling: commit on success, rollback on error
-    const pool = await watchPool(connection as { getNativeClient?: () => Promise<unknown> });
+    const pool = await mikroOrm.watchPool(connection);
     let ownTrx: unknown;
     try {
       return await connection.transactional(trx => work((ownTrx = trx)));
     } catch (e) {
-      discardIfStranded(pool, ownTrx, e instanceof Error ? e : new Error(String(e)));
+      mikroOrm.discardIfStranded(pool, ownTrx, e instanceof Error ? e : new Error(String(e)));
       throw e;
     }
   }

@@ -4,7 +4,7 @@
 import { ReferenceKind, type EntityMetadata, type EntityProperty, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { notTableBacked, unsupportedMapping } from '../errors.js';
-import { propsValidatedOnInsert } from '../orm/mikro-orm.js';
+import { mikroOrm } from '../orm/index.js';
 import { isOwningToOne } from './relations.js';
 
 /** How a property's payload value becomes column values. */
@@ -41,13 +41,11 @@ export interface EntityPlan {
   initializerProps: EntityProperty[];
   /** Properties flush's `validateRequired` checks (empty when that option is off). */
   requiredProps: EntityProperty[];
-  /** Properties whose runtime type MikroORM 7 checks (`validateEntity`). */
+  /** Properties whose runtime type flush checks (`validateEntity`; MikroORM 7, none on 6). */
   validatedProps: EntityProperty[];
   /** Owning to-one relations: their targets must already have a primary key. */
   toOneProps: EntityProperty[];
 }
-
-const REJECTED_INHERITANCE = new Set(['tpt']);
 
 /** Plans by entity metadata and schema (`undefined`: the EntityManager's default). */
 export type PlanCache = Map<EntityMetadata, Map<string | undefined, EntityPlan>>;
@@ -73,8 +71,7 @@ function buildPlan(em: SqlEntityManager, meta: EntityMetadata, schemaOfEntity: s
     throw notTableBacked(entityName);
   }
   if (meta.readonly) throw unsupported(undefined, 'a readonly entity (flush never inserts it)');
-  const inheritance = (meta as EntityMetadata & { inheritanceType?: string }).inheritanceType;
-  if (inheritance && REJECTED_INHERITANCE.has(inheritance)) throw unsupported(undefined, 'table-per-type inheritance (rows span several tables)');
+  if (mikroOrm.isTablePerType(meta)) throw unsupported(undefined, 'table-per-type inheritance (rows span several tables)');
 
   const platform = em.getPlatform();
   const root = meta.root;
@@ -84,13 +81,12 @@ function buildPlan(em: SqlEntityManager, meta: EntityMetadata, schemaOfEntity: s
   for (const prop of root.props) {
     if (!isInsertable(root, prop)) continue;
     const label = prop.embedded ? prop.embedded.join('.') : prop.name;
-    const extended = prop as EntityProperty & { stiFieldNames?: string[]; polymorphic?: boolean; targetKey?: string };
     if (convertsInSql(prop, platform)) {
       throw unsupported(label, `a custom type converted inside SQL (${prop.customType!.constructor.name}.convertToDatabaseValueSQL); COPY cannot evaluate SQL`);
     }
-    if (extended.stiFieldNames) throw unsupported(label, 'an STI property stored in different columns per subtype');
-    if (extended.polymorphic) throw unsupported(label, 'a polymorphic relation');
-    if (extended.targetKey) throw unsupported(label, 'a relation that references a non-primary key (targetKey)');
+    if (prop.stiFieldNames) throw unsupported(label, 'an STI property stored in different columns per subtype');
+    if (mikroOrm.isPolymorphic(prop)) throw unsupported(label, 'a polymorphic relation');
+    if (mikroOrm.targetKeyOf(prop)) throw unsupported(label, 'a relation that references a non-primary key (targetKey)');
     const kind: ColumnKind = prop.kind === ReferenceKind.EMBEDDED ? 'embedded-object' : prop.fieldNames.length > 1 ? 'composite' : 'single';
     groups.push({ prop, kind, label, fields: prop.fieldNames, quotedFields: prop.fieldNames.map(f => platform.quoteIdentifier(f)) });
   }
@@ -103,7 +99,7 @@ function buildPlan(em: SqlEntityManager, meta: EntityMetadata, schemaOfEntity: s
     groups,
     initializerProps: meta.hydrateProps.filter(p => p.onCreate || p.default != null || p.kind === ReferenceKind.EMBEDDED),
     requiredProps: validateRequired ? meta.props.filter(p => isRequired(meta, p)) : [],
-    validatedProps: propsValidatedOnInsert(meta),
+    validatedProps: mikroOrm.propsValidatedOnInsert(meta),
     toOneProps: meta.relations.filter(p => isOwningToOne(p) && !p.mapToPk),
   };
   return plan;
@@ -124,7 +120,7 @@ function convertsInSql(prop: EntityProperty, platform: Platform): boolean {
 
 /** Would this property be a key of the payload flush inserts? */
 function isInsertable(root: EntityMetadata, prop: EntityProperty): boolean {
-  if (prop.persist === false || prop.formula || (prop as EntityProperty & { generated?: unknown }).generated) return false;
+  if (prop.persist === false || prop.formula || prop.generated) return false;
   if (prop.embedded) {
     // a property of an inline embeddable is its own column; one of an object embeddable lives in the JSON
     const parent = root.properties[prop.embedded[0]];
@@ -170,7 +166,7 @@ export function isRequired(meta: EntityMetadata, prop: EntityProperty): boolean 
     !prop.default &&
     !prop.defaultRaw &&
     !prop.onCreate &&
-    !(prop as EntityProperty & { generated?: unknown }).generated &&
+    !prop.generated &&
     !prop.embedded &&
     prop.kind !== ReferenceKind.ONE_TO_MANY &&
     prop.kind !== ReferenceKind.MANY_TO_MANY &&

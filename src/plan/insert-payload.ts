@@ -2,10 +2,10 @@
 // `onCreate`, the required and type checks, then MikroORM's own snapshot of the entity
 // (`EntityComparator.prepareEntity`), which already converts custom types, flattens inline
 // embeddables, turns to-one relations into primary keys and adds the STI discriminator.
-import { ChangeSetComputer, ChangeSetType, ReferenceKind, Utils, helper, type AnyEntity, type Dictionary, type EntityProperty } from '@mikro-orm/core';
+import { ReferenceKind, Utils, helper, type AnyEntity, type Dictionary, type EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { notEnumValue, referenceWithoutKey, requiredValue, wrongRuntimeType } from '../errors.js';
-import { isRawSql, scalarRuntimeTypes } from '../orm/mikro-orm.js';
+import { isRawSql, mikroOrm, scalarRuntimeTypes } from '../orm/index.js';
 import type { EntityPlan } from './entity-plan.js';
 import { toOneTarget } from './relations.js';
 
@@ -55,19 +55,16 @@ export function applyInitializers(em: SqlEntityManager, plan: EntityPlan, entity
 
 /**
  * MikroORM's `ChangeSetComputer.processPropertyInitializers`, for a new entity. The two supported
- * majors differ here, and the rows differ with them:
- * - 7.x assigns a scalar `default` to an undefined property at runtime and recurses into every
- *   item of an array of embeddables;
- * - 6.x runs only `onCreate` (an undefined property with a `default` is left out of the INSERT, so
- *   a JSON embeddable lacks the key) and recurses into `entity[prop.name]` itself, which for an
- *   array of embeddables is the array, so its items get no initializers.
+ * majors differ here, and the rows differ with them: whether an undefined property with a scalar
+ * `default` gets it at runtime, and whether an array of embeddables has its items initialized
+ * (`MikroOrmVersion` in src/orm/ says which major does what).
  */
 function applyInitializer(em: SqlEntityManager, entity: AnyEntity, prop: EntityProperty): void {
   const value = entity[prop.name];
   if (prop.onCreate && (value == null || (Utils.isScalarReference(value) && value.unwrap() == null))) {
     entity[prop.name] = prop.onCreate(entity, em);
   } else if (
-    appliesRuntimeDefaults() &&
+    mikroOrm.appliesRuntimeDefaults &&
     prop.default != null &&
     !isRawSql(prop.default) &&
     prop.kind !== ReferenceKind.MANY_TO_ONE &&
@@ -77,39 +74,14 @@ function applyInitializer(em: SqlEntityManager, entity: AnyEntity, prop: EntityP
     entity[prop.name] = prop.default;
   }
   if (prop.kind === ReferenceKind.EMBEDDED && entity[prop.name] && prop.targetMeta) {
-    const items: AnyEntity[] = prop.array && appliesRuntimeDefaults() ? entity[prop.name] : [entity[prop.name]];
+    const items: AnyEntity[] = prop.array && mikroOrm.initializesEmbeddedArrayItems ? entity[prop.name] : [entity[prop.name]];
     for (const item of items) {
       for (const embedded of prop.targetMeta.hydrateProps) applyInitializer(em, item, embedded);
     }
   }
 }
 
-let runtimeDefaults: boolean | undefined;
-
-/**
- * Does this MikroORM's flush assign `default` values at runtime (7.x) or not (6.x)? Asked of
- * MikroORM's own `processPropertyInitializers` with a probe property that has only a `default`
- * (the branch that would need the EntityManager, `onCreate`, is not reached), rather than read from
- * a version string. The embedded-array recursion changed in the same release, so it follows too.
- */
-function appliesRuntimeDefaults(): boolean {
-  if (runtimeDefaults === undefined) {
-    const computer = ChangeSetComputer.prototype as unknown as {
-      processPropertyInitializers?(entity: object, prop: Partial<EntityProperty>, type: ChangeSetType, map: Map<object, unknown>): void;
-    };
-    const probe: { value?: unknown } = {};
-    try {
-      computer.processPropertyInitializers?.call(Object.create(ChangeSetComputer.prototype), probe, { name: 'value', kind: ReferenceKind.SCALAR, default: 1 }, ChangeSetType.CREATE, new Map());
-    } catch {
-      // a future MikroORM whose probe needs more state: fall through to the current behaviour
-      probe.value = 1;
-    }
-    runtimeDefaults = probe.value === 1 || !computer.processPropertyInitializers;
-  }
-  return runtimeDefaults;
-}
-
-/** MikroORM 7's `validateProperty`: a scalar of the wrong runtime type, or a value outside an enum. */
+/** MikroORM's `validateProperty` (on the majors that validate): a scalar of the wrong runtime type, or a value outside an enum. */
 function checkRuntimeType(plan: EntityPlan, prop: EntityProperty, entity: AnyEntity, position: number): void {
   const value = prop.embedded && prop.embedded[0] in entity ? entity[prop.embedded[0]]?.[prop.embedded[1]] : prop.ref ? entity[prop.name]?.unwrap() : entity[prop.name];
   if (value == null || isRawSql(value)) return;

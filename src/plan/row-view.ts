@@ -10,7 +10,7 @@
 // an entity.
 import { ReferenceKind, Reference, Type, Utils, helper, type AnyEntity, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { isRawSql } from '../orm/mikro-orm.js';
+import { isRawSql, mikroOrm } from '../orm/index.js';
 import type { EntityPlan } from './entity-plan.js';
 import { isOwningToOne, pivotSides } from './relations.js';
 
@@ -130,9 +130,8 @@ export function rowViewFactory(em: SqlEntityManager, plan: EntityPlan, options: 
  * drawn at random or a Date).
  */
 function constructorValues(em: SqlEntityManager, meta: EntityMetadata, plan: EntityPlan): Map<string, unknown> | undefined {
-  // read by name: `initNullableProperties` is a MikroORM 7 option that 6's types do not know
-  const option = (name: string) => (em.config as unknown as { get(key: string): unknown }).get(name);
-  if (option('initNullableProperties') || option('forceUndefined') || option('forceEntityConstructor')) return undefined;
+  const config = em.config;
+  if (mikroOrm.initializesNullableProperties(config) || config.get('forceUndefined') || config.get('forceEntityConstructor')) return undefined;
   if (meta.constructorParams?.length || meta.root.discriminatorColumn || meta.virtual) return undefined;
   // `onCreate` runs on the entity; a `default` is applied to the view as to an entity (checkInsert)
   if (meta.props.some(p => p.onCreate || p.kind === ReferenceKind.EMBEDDED || p.embedded)) return undefined;
@@ -157,8 +156,7 @@ function constructorValues(em: SqlEntityManager, meta: EntityMetadata, plan: Ent
 
 /** A scalar the compiled row encoder reads straight from the object (see compiled-row.ts). */
 function plainScalar(meta: EntityMetadata, prop: EntityProperty): boolean {
-  const extended = prop as EntityProperty & { accessor?: unknown };
-  return !prop.embedded && !prop.ref && !prop.lazy && !prop.getter && !prop.setter && !extended.accessor && meta.comparableProps.includes(prop);
+  return !prop.embedded && !prop.ref && !prop.lazy && !prop.getter && !prop.setter && !prop.accessor && meta.comparableProps.includes(prop);
 }
 
 /** em.create stores a value of the property's runtime type as it is; json objects and arrays too. */
@@ -213,8 +211,7 @@ function keyReader(em: SqlEntityManager, target: EntityMetadata, keysOnly: boole
 
 /** The key reader of an owning to-one property, when views can carry it. */
 function foreignKeyReader(em: SqlEntityManager, meta: EntityMetadata, prop: EntityProperty, keysOnly: boolean): ((value: unknown) => unknown) | undefined {
-  const extended = prop as EntityProperty & { polymorphic?: boolean; targetKey?: string };
-  if (prop.mapToPk || extended.polymorphic || extended.targetKey || !prop.targetMeta || prop.targetMeta.root === meta.root) return undefined;
+  if (prop.mapToPk || mikroOrm.isPolymorphic(prop) || mikroOrm.targetKeyOf(prop) || !prop.targetMeta || prop.targetMeta.root === meta.root) return undefined;
   const target = prop.targetMeta;
   if (prop.fieldNames.length !== target.primaryKeys.length) return undefined;
   return keyReader(em, target, keysOnly);
@@ -233,9 +230,8 @@ interface PivotWriter {
  * same rows write-order.ts builds from a collection's pairs.
  */
 function pivotWriter(em: SqlEntityManager, prop: EntityProperty, options: RowViewOptions): PivotWriter | undefined {
-  const extended = prop as EntityProperty & { fixedOrder?: boolean };
   const { pivotMeta, ownerSide, targetSide } = pivotSides(em, prop);
-  if (!pivotMeta || extended.fixedOrder || !prop.targetMeta || !options.allowed(pivotMeta)) return undefined;
+  if (!pivotMeta || prop.fixedOrder || !prop.targetMeta || !options.allowed(pivotMeta)) return undefined;
   const plan = options.planOf(pivotMeta);
   if (!ownerSide || !targetSide || plan.groups.length !== 2 || !plan.groups.every(g => g.prop === ownerSide || g.prop === targetSide)) return undefined;
   if (pivotMeta.props.some(p => p.onCreate || (p.default != null && !isRawSql(p.default)))) return undefined;

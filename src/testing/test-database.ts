@@ -2,6 +2,7 @@
 // template database, and each worker gets its own clone through CREATE DATABASE ... TEMPLATE.
 import { MikroORM, PostgreSqlPlatform, type Options } from '@mikro-orm/postgresql';
 import pg from 'pg';
+import { mikroOrm } from '../orm/index.js';
 
 /** Connection settings of a test suite's MikroORM configuration, as far as these helpers use them. */
 export type TestDatabaseConfig = Pick<Options, 'clientUrl' | 'host' | 'port' | 'user' | 'password' | 'dbName'>;
@@ -56,9 +57,7 @@ export async function createTemplateDatabase<C extends TestDatabaseConfig>(optio
   const orm = await MikroORM.init({ ...config, ...connectionTo(config, template) } as Options);
   try {
     if (createTables) {
-      // the schema generator's method is `create()` in MikroORM 7 and `createSchema()` in 6
-      const generator = orm.schema as unknown as { create?: () => Promise<void>; createSchema?: () => Promise<void> };
-      await (generator.create ? generator.create() : generator.createSchema!());
+      await mikroOrm.createSchema(orm);
     }
     await seed?.(orm);
   } finally {

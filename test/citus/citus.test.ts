@@ -20,6 +20,7 @@ import assert from 'node:assert/strict';
 import { EntitySchema, MikroORM, type Options } from '@mikro-orm/postgresql';
 import { CopyEntityManager, CopyPersistError, copyPersist } from '../../src/index.js';
 import { copyParallel, type CopyParallelOptions } from '../../src/loaders/parallel.js';
+import { createTables } from '../support/orm.js';
 
 const CITUS_URL = process.env.CITUS_URL;
 const SCHEMA = 'citus_test';
@@ -79,8 +80,7 @@ describe('Citus', { skip: CITUS_URL ? false : 'CITUS_URL is not set (a Citus coo
     assert.ok(workers >= 1, 'CITUS_URL must point at a coordinator with at least one worker added');
     await run(`drop schema if exists ${SCHEMA} cascade`);
     await run(`create schema ${SCHEMA}`);
-    const generator = orm.schema as unknown as { create?: () => Promise<void>; createSchema?: () => Promise<void> };
-    await (generator.create ? generator.create() : generator.createSchema!());
+    await createTables(orm);
     // the referenced table first: a distributed table's foreign key may only point at a reference table
     await run(`select create_reference_table('${SCHEMA}.tenant')`);
     await run(`select create_distributed_table('${SCHEMA}.event', 'id')`);

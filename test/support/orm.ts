@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { CopyEntityManager } from '../../src/index.js';
+import { mikroOrm } from '../../src/orm/index.js';
 
 /** The MikroORM major version this run of the suite uses (set by scripts/test.mjs). */
 export const MIKRO_ORM_VERSION = Number(process.env.MIKRO_ORM_VERSION ?? '7');
@@ -69,10 +70,9 @@ export async function unhealthySessions(orm: MikroORM): Promise<unknown[]> {
   );
 }
 
-/** Creates the tables of the ORM's entities: `schema.create()` in 7, `createSchema()` in 6. */
+/** Creates the tables of the ORM's entities, with the schema generator of the installed major. */
 export async function createTables(orm: MikroORM): Promise<void> {
-  const generator = orm.schema as unknown as { create?: () => Promise<void>; createSchema?: () => Promise<void> };
-  await (generator.create ? generator.create() : generator.createSchema!());
+  await mikroOrm.createSchema(orm);
 }
 
 /** Connections checked out of the ORM's pool right now: 0 whenever no query runs. */
