@@ -37,7 +37,7 @@ import { resetUpsertTable, seedUpsertTable, upsertCount, upsertDigest } from './
 import { summariseProfile } from './profile-summary.js';
 
 const script = (name: string) => fileURLToPath(new URL(`./${name}.js`, import.meta.url));
-/** Children holding this many entities (or rows) get a larger V8 heap, as in bench.ts, graph.ts, upsert.ts. */
+/** A larger V8 heap for children that hold about a million entities or rows, as bench.ts, graph.ts and upsert.ts give theirs. */
 const heap = (big: boolean) => (big ? ['--max-old-space-size=12000'] : []);
 
 // ---------------------------------------------------------------------------------------------
@@ -76,6 +76,45 @@ function progress(group: string, round: number, path: string, r: PathRun, unit =
 // measurements: each runs its paths in turns for `rounds` rounds
 // ---------------------------------------------------------------------------------------------
 
+/** What one path's child gave, and the table it left. */
+interface Step {
+  figure: number;
+  peakRssMb: number | null;
+  /** `rows ok`, or what is wrong with the row count. */
+  rows: string;
+  /** A hash of the table after the path; the first path's is the round's reference. */
+  hash?: string;
+  gcShare?: number;
+}
+
+/**
+ * `rounds` rounds of the paths in turn, the first path being the anchor: each path's table is
+ * compared with the anchor's of the same round.
+ */
+async function takeTurns(id: string, paths: readonly string[], rounds: number, step: (path: string, round: number) => Promise<Step>): Promise<Round[]> {
+  const out: Round[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const runs: Round = {};
+    let reference: string | undefined;
+    for (const path of paths) {
+      let run: PathRun;
+      try {
+        const s = await step(path, round);
+        let check = s.rows;
+        if (path === paths[0]) reference = s.hash;
+        else if (reference !== undefined && s.hash !== undefined && check === 'rows ok') check = s.hash === reference ? `same as ${paths[0]}` : `DIFFERS from ${paths[0]}`;
+        run = { figure: s.figure, peakRssMb: s.peakRssMb, check, load: load1(), gcShare: s.gcShare };
+      } catch (err) {
+        run = failedRun(err);
+      }
+      runs[path] = run;
+      progress(id, round, path, run);
+    }
+    out.push(runs);
+  }
+  return out;
+}
+
 /** bench.ts's paths on one entity and size: psql \copy of a CSV file first, then the others. */
 async function flatRounds(ctx: Context, id: string, e: BenchEntity, size: number, paths: FlatPath[], rounds: number, profile = false): Promise<Round[]> {
   const orm = await initBenchOrm(ctx.url);
@@ -83,36 +122,21 @@ async function flatRounds(ctx: Context, id: string, e: BenchEntity, size: number
   try {
     await createBenchSchema(orm);
     if (paths.includes('psql')) await writeCsv(e, size, csv);
-    const out: Round[] = [];
-    for (let round = 0; round < rounds; round++) {
-      const runs: Round = {};
-      let reference: string | undefined;
-      for (const path of paths) {
-        await truncateBench(orm, e);
-        const spec: FlatSpec = { path, entity: e.key, size, url: ctx.url, csv: paths.includes('psql') ? csv : undefined };
-        if (profile && path !== 'psql') spec.profile = join(ctx.dir, `${id}-${round}.cpuprofile`);
-        const big = size >= 1_000_000 && path !== 'psql' && path !== 'copy-stream' && path !== 'copy-rows-stream';
-        let run: PathRun;
-        try {
-          const r = await runChild<FlatResult>(script('bench'), spec, heap(big));
-          const digest = await tableDigest(orm, e);
-          let check = digest.n === size ? 'rows ok' : `ROWS ${digest.n}≠${size}`;
-          if (path === 'psql') reference = digest.hash;
-          else if (reference && digest.n === size) check = digest.hash === reference ? 'same as psql' : 'DIFFERS from psql';
-          run = { figure: r.rows / (r.writeMs / 1000), peakRssMb: r.peakRssMb, check, load: load1() };
-          if (spec.profile) {
-            const summary = summariseProfile(spec.profile);
-            run.gcShare = (summary.byCategory.get('GC') ?? 0) / summary.totalUs;
-            rmSync(spec.profile, { force: true });
-          }
-        } catch (err) {
-          run = failedRun(err);
-        }
-        runs[path] = run;
-        progress(id, round, path, run);
+    const out = await takeTurns(id, paths, rounds, async (path, round) => {
+      await truncateBench(orm, e);
+      const spec: FlatSpec = { path: path as FlatPath, entity: e.key, size, url: ctx.url, csv: paths.includes('psql') ? csv : undefined };
+      if (profile) spec.profile = join(ctx.dir, `${id}-${round}.cpuprofile`);
+      const big = size >= 1_000_000 && path !== 'psql' && path !== 'copy-stream' && path !== 'copy-rows-stream';
+      const r = await runChild<FlatResult>(script('bench'), spec, heap(big));
+      const digest = await tableDigest(orm, e);
+      let gcShare: number | undefined;
+      if (spec.profile) {
+        const summary = summariseProfile(spec.profile);
+        gcShare = (summary.byCategory.get('GC') ?? 0) / summary.totalUs;
+        rmSync(spec.profile, { force: true });
       }
-      out.push(runs);
-    }
+      return { figure: r.rows / (r.writeMs / 1000), peakRssMb: r.peakRssMb, rows: digest.n === size ? 'rows ok' : `ROWS ${digest.n}≠${size}`, hash: digest.hash, gcShare };
+    });
     await truncateBench(orm, e);
     return out;
   } finally {
@@ -128,30 +152,15 @@ async function graphRounds(ctx: Context, authors: number, rounds: number): Promi
   try {
     await createSchema(orm, GRAPH_SCHEMA);
     await writeGraphCsv(authors, authorsCsv, booksCsv);
-    const out: Round[] = [];
-    for (let round = 0; round < rounds; round++) {
-      const runs: Round = {};
-      let reference: string | undefined;
-      for (const path of ['psql', 'copy'] as const) {
-        await truncateGraph(orm);
-        await orm.em.getConnection().execute('checkpoint');
-        const spec: GraphSpec = { path, authors, url: ctx.url, authorsCsv, booksCsv };
-        let run: PathRun;
-        try {
-          const r = await runChild<GraphResult>(script('graph'), spec, heap(path !== 'psql' && authors >= 50_000));
-          const d = await graphDigest(orm);
-          let check = d.authors === authors && d.books === authors * BOOKS_PER_AUTHOR ? 'rows ok' : `ROWS ${d.authors}+${d.books}`;
-          if (path === 'psql') reference = d.hash;
-          else if (reference && check === 'rows ok') check = d.hash === reference ? 'same as psql' : 'DIFFERS from psql';
-          run = { figure: r.rows / (r.writeMs / 1000), peakRssMb: r.peakRssMb, check, load: load1() };
-        } catch (err) {
-          run = failedRun(err);
-        }
-        runs[path] = run;
-        progress('graph', round, path, run);
-      }
-      out.push(runs);
-    }
+    const out = await takeTurns('graph', ['psql', 'copy'], rounds, async path => {
+      await truncateGraph(orm);
+      await orm.em.getConnection().execute('checkpoint');
+      const spec: GraphSpec = { path: path as GraphSpec['path'], authors, url: ctx.url, authorsCsv, booksCsv };
+      const r = await runChild<GraphResult>(script('graph'), spec, heap(path !== 'psql' && authors >= 50_000));
+      const d = await graphDigest(orm);
+      const rows = d.authors === authors && d.books === authors * BOOKS_PER_AUTHOR ? 'rows ok' : `ROWS ${d.authors}+${d.books}`;
+      return { figure: r.rows / (r.writeMs / 1000), peakRssMb: r.peakRssMb, rows, hash: d.hash };
+    });
     await truncateGraph(orm);
     return out;
   } finally {
@@ -170,33 +179,17 @@ async function upsertRounds(ctx: Context, n: number, rounds: number): Promise<Ro
     await createSchema(orm, UPSERT_SCHEMA);
     await seedUpsertTable(orm, ctx.url, seed, ctx.dir);
     await writeUpsertCsv(n, i => i, 2, csv);
-    const out: Round[] = [];
-    for (let round = 0; round < rounds; round++) {
-      const runs: Round = {};
-      let reference: string | undefined;
-      for (const path of ['by-hand', 'copy'] as const) {
-        await resetUpsertTable(orm, false);
-        const before = await upsertCount(orm);
-        const spec: UpsertSpec = { path, rows: n, url: ctx.url, csv };
-        let run: PathRun;
-        try {
-          const r = await runChild<UpsertResult>(script('upsert'), spec, heap(path !== 'by-hand' && n >= 500_000));
-          const d = await upsertDigest(orm);
-          // the seed's keys are all among the input's: seed rows met, n - seed inserted
-          const expected = n;
-          let check = d.n === expected ? 'rows ok' : `ROWS ${d.n}≠${expected}`;
-          if (r.inserted != null && r.inserted !== d.n - before) check = `INSERTED ${r.inserted}≠${d.n - before}`;
-          if (path === 'by-hand') reference = d.hash;
-          else if (reference && check === 'rows ok') check = d.hash === reference ? 'same as by hand' : 'DIFFERS from by hand';
-          run = { figure: r.rows / (r.writeMs / 1000), peakRssMb: r.peakRssMb, check, load: load1() };
-        } catch (err) {
-          run = failedRun(err);
-        }
-        runs[path] = run;
-        progress('upsert', round, path, run);
-      }
-      out.push(runs);
-    }
+    const out = await takeTurns('upsert', ['by-hand', 'copy'], rounds, async path => {
+      await resetUpsertTable(orm, false);
+      const before = await upsertCount(orm);
+      const spec: UpsertSpec = { path: path as UpsertSpec['path'], rows: n, url: ctx.url, csv };
+      const r = await runChild<UpsertResult>(script('upsert'), spec, heap(path !== 'by-hand' && n >= 500_000));
+      const d = await upsertDigest(orm);
+      // the seed's keys are all among the input's: the table ends with n rows
+      let rows = d.n === n ? 'rows ok' : `ROWS ${d.n}≠${n}`;
+      if (r.inserted != null && r.inserted !== d.n - before) rows = `INSERTED ${r.inserted}≠${d.n - before}`;
+      return { figure: r.rows / (r.writeMs / 1000), peakRssMb: r.peakRssMb, rows, hash: d.hash };
+    });
     await resetUpsertTable(orm, true);
     return out;
   } finally {
@@ -240,23 +233,10 @@ async function loadRounds(ctx: Context, lines: number, rounds: number): Promise<
   try {
     await createLoadSchema(orm);
     const files = await writeLoadFiles(dir, lines);
-    const out: Round[] = [];
-    for (let round = 0; round < rounds; round++) {
-      const runs: Round = {};
-      for (const format of ['ndjson', 'csv'] as LoadFormat[]) {
-        let run: PathRun;
-        try {
-          const r = await runChild<{ rows: number; ms: number; peakRssMb: number }>(script('targets'), { kind: 'load', url: ctx.url, file: files[format], lines } satisfies LoadSpec);
-          run = { figure: r.rows / (r.ms / 1000), peakRssMb: r.peakRssMb, check: r.rows === lines ? 'rows ok' : `ROWS ${r.rows}≠${lines}`, load: load1() };
-        } catch (err) {
-          run = failedRun(err);
-        }
-        runs[format] = run;
-        progress('load', round, format, run);
-      }
-      out.push(runs);
-    }
-    return out;
+    return await takeTurns('load', ['ndjson', 'csv'], rounds, async format => {
+      const r = await runChild<{ rows: number; ms: number; peakRssMb: number }>(script('targets'), { kind: 'load', url: ctx.url, file: files[format as LoadFormat], lines } satisfies LoadSpec);
+      return { figure: r.rows / (r.ms / 1000), peakRssMb: r.peakRssMb, rows: r.rows === lines ? 'rows ok' : `ROWS ${r.rows}≠${lines}` };
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await orm.close(true);
@@ -267,25 +247,13 @@ async function parallelRounds(ctx: Context, rows: number, rounds: number): Promi
   const orm = await initBenchOrm(ctx.url);
   try {
     await createBenchSchema(orm);
-    const out: Round[] = [];
-    for (let round = 0; round < rounds; round++) {
-      const runs: Round = {};
-      for (const streams of [1, 2]) {
-        await truncateBench(orm, BOOK);
-        await orm.em.getConnection().execute('checkpoint');
-        let run: PathRun;
-        try {
-          const r = await runChild<{ rows: number; ms: number; peakRssMb: number }>(script('targets'), { kind: 'parallel', url: ctx.url, rows, streams } satisfies ParallelSpec);
-          const digest = await tableDigest(orm, BOOK);
-          run = { figure: r.rows / (r.ms / 1000), peakRssMb: r.peakRssMb, check: digest.n === rows ? 'rows ok' : `ROWS ${digest.n}≠${rows}`, load: load1() };
-        } catch (err) {
-          run = failedRun(err);
-        }
-        runs[`${streams}`] = run;
-        progress('parallel', round, `${streams} stream(s)`, run);
-      }
-      out.push(runs);
-    }
+    const out = await takeTurns('parallel', ['1', '2'], rounds, async streams => {
+      await truncateBench(orm, BOOK);
+      await orm.em.getConnection().execute('checkpoint');
+      const r = await runChild<{ rows: number; ms: number; peakRssMb: number }>(script('targets'), { kind: 'parallel', url: ctx.url, rows, streams: Number(streams) } satisfies ParallelSpec);
+      const digest = await tableDigest(orm, BOOK);
+      return { figure: r.rows / (r.ms / 1000), peakRssMb: r.peakRssMb, rows: digest.n === rows ? 'rows ok' : `ROWS ${digest.n}≠${rows}`, hash: digest.hash };
+    });
     await truncateBench(orm, BOOK);
     return out;
   } finally {
@@ -361,28 +329,23 @@ interface Group {
 
 const ratio = (a: string, b: string) => (round: Round) => (round[a]?.figure ?? NaN) / (round[b]?.figure ?? NaN);
 const psqlAnchor = { path: 'psql', name: 'psql \\copy' };
+const vsPsql = (label: string, path: FlatPath, goal: number): TargetDef => ({ label, goal: { op: '≥', value: goal }, unit: '×', value: ratio(path, 'psql'), subject: { path, name: 'copyPersist' }, anchor: psqlAnchor });
+
+/** copyPersist of built entities and of plain rows against psql \copy of the same rows. */
+function entitiesAndRows(id: string, e: BenchEntity, sizes: [number, number], entitiesGoal: number, rowsGoal: number): Group {
+  const name = e.cls.name;
+  return {
+    id,
+    sizes,
+    describe: n => `${name} ${fmtSize(n)}`,
+    run: (ctx, n, rounds) => flatRounds(ctx, id, e, n, ['psql', 'copy-entities', 'copy-rows'], rounds),
+    targets: [vsPsql('copyPersist(entities)', 'copy-entities', entitiesGoal), vsPsql(`copyPersist(${name}, rows)`, 'copy-rows', rowsGoal)],
+  };
+}
 
 const GROUPS: Group[] = [
-  {
-    id: 'book',
-    sizes: [1_000_000, 100_000],
-    describe: n => `Book ${fmtSize(n)}`,
-    run: (ctx, n, rounds) => flatRounds(ctx, 'book', BOOK, n, ['psql', 'copy-entities', 'copy-rows'], rounds),
-    targets: [
-      { label: 'copyPersist(entities)', goal: { op: '≥', value: 0.85 }, unit: '×', value: ratio('copy-entities', 'psql'), subject: { path: 'copy-entities', name: 'copyPersist' }, anchor: psqlAnchor },
-      { label: 'copyPersist(Book, rows)', goal: { op: '≥', value: 0.75 }, unit: '×', value: ratio('copy-rows', 'psql'), subject: { path: 'copy-rows', name: 'copyPersist' }, anchor: psqlAnchor },
-    ],
-  },
-  {
-    id: 'wide',
-    sizes: [100_000, 10_000],
-    describe: n => `Wide ${fmtSize(n)}`,
-    run: (ctx, n, rounds) => flatRounds(ctx, 'wide', WIDE, n, ['psql', 'copy-entities', 'copy-rows'], rounds),
-    targets: [
-      { label: 'copyPersist(entities)', goal: { op: '≥', value: 0.7 }, unit: '×', value: ratio('copy-entities', 'psql'), subject: { path: 'copy-entities', name: 'copyPersist' }, anchor: psqlAnchor },
-      { label: 'copyPersist(Wide, rows)', goal: { op: '≥', value: 0.7 }, unit: '×', value: ratio('copy-rows', 'psql'), subject: { path: 'copy-rows', name: 'copyPersist' }, anchor: psqlAnchor },
-    ],
-  },
+  entitiesAndRows('book', BOOK, [1_000_000, 100_000], 0.85, 0.75),
+  entitiesAndRows('wide', WIDE, [100_000, 10_000], 0.7, 0.7),
   {
     id: 'wide-stream',
     sizes: [1_000_000, 100_000],
@@ -390,9 +353,9 @@ const GROUPS: Group[] = [
     run: (ctx, n, rounds) => flatRounds(ctx, 'wide-stream', WIDE, n, ['psql', 'copy-rows-stream', 'copy-stream'], rounds),
     targets: [
       // the generator yields plain rows: copyPersist(Wide, gen)
-      { label: 'copyPersist(Wide, async generator of rows)', goal: { op: '≥', value: 0.7 }, unit: '×', value: ratio('copy-rows-stream', 'psql'), subject: { path: 'copy-rows-stream', name: 'copyPersist' }, anchor: psqlAnchor },
+      vsPsql('copyPersist(Wide, async generator of rows)', 'copy-rows-stream', 0.7),
       // the generator makes each entity with em.create, inside the timed call: MikroORM's work too
-      { label: 'copyPersist(async generator of entities)', goal: { op: '≥', value: 0.7 }, unit: '×', value: ratio('copy-stream', 'psql'), subject: { path: 'copy-stream', name: 'copyPersist' }, anchor: psqlAnchor },
+      vsPsql('copyPersist(async generator of entities)', 'copy-stream', 0.7),
     ],
   },
   {

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EntitySchema, MikroORM, type Options } from '@mikro-orm/postgresql';
 import { CopyEntityManager, loadFile } from '../../src/index.js';
+import { createSchema } from './graph-data.js';
 
 export const LOAD_SCHEMA = 'bench_load_file';
 export type LoadFormat = 'csv' | 'ndjson';
@@ -52,13 +53,7 @@ export async function initLoadOrm(url: string): Promise<MikroORM> {
   return MikroORM.init({ clientUrl: url, schema: LOAD_SCHEMA, entities: [LoadBookSchema, WordSchema], entityManager: CopyEntityManager, allowGlobalContext: true, debug: false, pool: { min: 0, max: 2 } } as Options);
 }
 
-export async function createLoadSchema(orm: MikroORM): Promise<void> {
-  const conn = orm.em.getConnection();
-  await conn.execute(`drop schema if exists "${LOAD_SCHEMA}" cascade`);
-  await conn.execute(`create schema "${LOAD_SCHEMA}"`);
-  const generator = orm.schema as unknown as { create?: () => Promise<void>; createSchema?: () => Promise<void> };
-  await (generator.create ? generator.create() : generator.createSchema!());
-}
+export const createLoadSchema = (orm: MikroORM) => createSchema(orm, LOAD_SCHEMA);
 
 /**
  * Writes `lines` generated book rows (or, given `cmudict`, that dictionary's words) to

@@ -3,6 +3,7 @@
 import { MikroORM, type EntityMetadata, type Options } from '@mikro-orm/postgresql';
 import { CopyEntityManager } from '../../src/index.js';
 import { ENTITIES, type BenchEntity } from './data.js';
+import { createSchema } from './graph-data.js';
 
 export const SCHEMA = 'bench';
 
@@ -20,13 +21,7 @@ export async function initBenchOrm(url: string, connections = 2): Promise<MikroO
 }
 
 /** Drops and recreates the bench schema with both tables. */
-export async function createBenchSchema(orm: MikroORM): Promise<void> {
-  const conn = orm.em.getConnection();
-  await conn.execute(`drop schema if exists "${SCHEMA}" cascade`);
-  await conn.execute(`create schema "${SCHEMA}"`);
-  const generator = orm.schema as unknown as { create?: () => Promise<void>; createSchema?: () => Promise<void> };
-  await (generator.create ? generator.create() : generator.createSchema!());
-}
+export const createBenchSchema = (orm: MikroORM) => createSchema(orm, SCHEMA);
 
 export interface TableInfo {
   /** `"bench"."book"` */
