@@ -7,11 +7,10 @@
 // CONFLICT), the anchor of issue 13's target. A script, not a test.
 //
 //   npm run build:test && ./node_modules/.bin/node build/bench/upsert.js
-//       default: input sizes 1k, 100k and 1M; psql, copy-nokeys and upsertMany at every size,
-//       copy (keys assigned, the default call) at 1k only — see KEYS_MAX for why. About 7 minutes here.
+//       default: input sizes 1k, 100k and 1M; every path at every size.
 //   ... build/bench/upsert.js --sizes=100k,1m           chosen input sizes (the table always starts with 500k rows)
 //   ... build/bench/upsert.js --upsertmany-max=100k     largest size upsertMany runs at (default: all)
-//   ... build/bench/upsert.js --keys-max=2k             largest size the `copy` path (keys assigned) runs at (default 1k)
+//   ... build/bench/upsert.js --keys-max=2k             largest size the `copy` path (keys assigned) runs at (default: all)
 //   ... build/bench/upsert.js --paths=psql,copy         only some paths (psql, by-hand, copy, copy-nokeys, upsertMany)
 //   ... build/bench/upsert.js --profile [--sizes=1m]    CPU profile of the copyPersist upsert (copy-nokeys unless --paths), summarised
 //   ... build/bench/upsert.js --out=FILE                results file (default bench/results/upsert.json)
@@ -46,15 +45,6 @@ const LABEL: Record<PathName, string> = {
   upsertMany: 'upsertMany ×1000',
 };
 const SEED_ROWS = 500_000;
-/**
- * With keys assigned (the default) and a conflict target other than the primary key, the library
- * reads the keys of the rows that met an existing row back with a join on
- * `t.isbn IS NOT DISTINCT FROM s.isbn`, once per COPY (per 2000-row chunk). PostgreSQL can use
- * neither an index nor a hash join for IS NOT DISTINCT FROM, so each chunk is a nested loop over
- * the whole table: 2000 input rows against 500k took minutes here. The default call is therefore
- * measured on a small sample only; 1M rows would take days.
- */
-const KEYS_MAX = 1000;
 const UPSERT_MANY_BATCH = 1000;
 const BIG_HEAP_FROM = 500_000;
 const BIG_HEAP_MB = 8_000;
@@ -210,7 +200,7 @@ async function main(): Promise<void> {
     return p as PathName;
   });
   const upsertManyMax = flags.has('upsertmany-max') ? parseSize(flags.get('upsertmany-max')!) : Infinity;
-  const keysMax = flags.has('keys-max') ? parseSize(flags.get('keys-max')!) : KEYS_MAX;
+  const keysMax = flags.has('keys-max') ? parseSize(flags.get('keys-max')!) : Infinity;
   const out = flags.get('out') || join(root, 'bench', 'results', 'upsert.json');
   const script = fileURLToPath(import.meta.url);
   const FULL = 2 * SEED_ROWS;
