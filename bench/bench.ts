@@ -10,6 +10,8 @@
 //   npm run bench -- --stream-only [--stream-rows=N]
 //   npm run bench -- --profile [--sizes=1000000]   CPU profile of the copyPersist write, summarised
 //   npm run bench -- --print[=FILE]       the table of a saved results file (default latest.json)
+//   npm run bench -- --targets [--quick] [--servers=both] [--rounds=N]   every target of issue 13 in
+//                                         one table (bench/targets.ts; its header lists the flags)
 //
 // Every path runs in a child process of its own (this script, spawned with --child=...), so the
 // peak RSS reported is that path's. Between runs the table is truncated. After every run the
@@ -24,13 +26,13 @@ import type { EntityClass } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { CopyEntityManager } from '../src/index.js';
 import { ENTITIES, writeCsv, type BenchEntity } from './support/data.js';
-import { createBenchSchema, initBenchOrm, tableInfo } from './support/orm.js';
+import { createBenchSchema, initBenchOrm, tableDigest, tableInfo, truncateBench as truncate } from './support/orm.js';
 import { redact, repoRoot, startPostgres } from './support/postgres.js';
 import { printProfileSummary } from './profile-summary.js';
 import { runPsql, startProfiler } from './support/runner.js';
 
 const PATHS = ['psql', 'copy-entities', 'copy-rows', 'insertMany', 'flush'] as const;
-type PathName = (typeof PATHS)[number] | 'copy-stream';
+export type PathName = (typeof PATHS)[number] | 'copy-stream' | 'copy-rows-stream';
 
 const LABEL: Record<PathName, string> = {
   psql: 'psql \\copy (CSV file)',
@@ -39,6 +41,7 @@ const LABEL: Record<PathName, string> = {
   insertMany: 'insertMany ×1000',
   flush: 'persist + flush',
   'copy-stream': 'copyPersist(async gen)',
+  'copy-rows-stream': 'copyPersist(Class, async gen)',
 };
 
 /** Paths too slow for 1M rows. */
@@ -56,12 +59,14 @@ const TIMED = [
   '                      em.persist() of each + em.flush().',
   '  copyPersist(Class, rows) — plain objects built before timing; timed: copyPersist, which makes the entities itself.',
   '  copyPersist(async gen)   — nothing built before: the timed part includes making each entity lazily (em.create).',
+  '  copyPersist(Class, async gen) — nothing built before: an async generator yields each plain row lazily.',
   'Peak RSS: process.resourceUsage().maxRSS of the child (for psql: VmHWM of the psql process), so it includes the',
   '  entities built before timing. "RSS at start" is the child\'s RSS when the timed part began. Children holding',
   `  ≥ ${BIG_HEAP_FROM.toLocaleString('en-US')} rows run with --max-old-space-size=${BIG_HEAP_MB} (V8 then collects later: higher RSS); the rest with Node's default.`,
 ].join('\n');
 
-interface ChildSpec {
+/** What a child process (`bench.js --child=JSON`) runs; bench/targets.ts spawns these too. */
+export interface ChildSpec {
   path: PathName;
   entity: string;
   size: number;
@@ -71,7 +76,7 @@ interface ChildSpec {
   profile?: string;
 }
 
-interface ChildResult {
+export interface ChildResult {
   rows: number;
   writeMs: number;
   buildMs: number;
@@ -113,7 +118,7 @@ async function child(spec: ChildSpec): Promise<ChildResult> {
     let entities: object[] = [];
     let rows: Record<string, unknown>[] = [];
     if (spec.path === 'copy-rows') rows = Array.from({ length: spec.size }, (_, i) => e.row(i));
-    else if (spec.path !== 'copy-stream') entities = Array.from({ length: spec.size }, (_, i) => make(i));
+    else if (spec.path !== 'copy-stream' && spec.path !== 'copy-rows-stream') entities = Array.from({ length: spec.size }, (_, i) => make(i));
     const buildMs = performance.now() - b0;
 
     const rssAtStart = process.memoryUsage.rss();
@@ -129,6 +134,9 @@ async function child(spec: ChildSpec): Promise<ChildResult> {
         break;
       case 'copy-stream':
         written = (await em.copyPersist(lazyEntities(spec.size, make))).rows;
+        break;
+      case 'copy-rows-stream':
+        written = (await em.copyPersist(cls, lazyEntities(spec.size, i => e.row(i)))).rows;
         break;
       case 'insertMany':
         await em.transactional(async trx => {
@@ -249,7 +257,7 @@ function runChild(spec: ChildSpec): Promise<ChildResult> {
   const script = fileURLToPath(import.meta.url);
   // 1M entities of the wide table, all built before timing, may not fit V8's default heap. A larger
   // limit also lets V8 collect later and so raises RSS: use it only there, never for the stream.
-  const big = spec.size >= BIG_HEAP_FROM && spec.path !== 'copy-stream' && spec.path !== 'psql';
+  const big = spec.size >= BIG_HEAP_FROM && spec.path !== 'copy-stream' && spec.path !== 'copy-rows-stream' && spec.path !== 'psql';
   const nodeArgs = [...(big ? [`--max-old-space-size=${BIG_HEAP_MB}`] : []), script, `--child=${JSON.stringify(spec)}`];
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -263,19 +271,6 @@ function runChild(spec: ChildSpec): Promise<ChildResult> {
       else resolve(JSON.parse(line.slice(RESULT_TAG.length)) as ChildResult);
     });
   });
-}
-
-async function tableDigest(orm: MikroORM, e: BenchEntity): Promise<{ n: number; hash: string }> {
-  const info = tableInfo(orm, e);
-  const [row] = await orm.em.getConnection().execute<{ n: number; hash: string }[]>(
-    `select count(*)::int as n, md5(coalesce(string_agg(md5(t::text), '' order by t.k), '')) as hash
-       from (select ${info.orderColumn} as k, ${info.columns.join(', ')} from ${info.table}) t`,
-  );
-  return row;
-}
-
-async function truncate(orm: MikroORM, e: BenchEntity): Promise<void> {
-  await orm.em.getConnection().execute(`truncate ${tableInfo(orm, e).table} restart identity`);
 }
 
 const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -461,6 +456,13 @@ if (childArg) {
       process.exit(1);
     },
   );
+} else if (process.argv.includes('--targets')) {
+  import('./targets.js')
+    .then(m => m.runTargets(process.argv.slice(2).filter(a => a !== '--targets')))
+    .catch(e => {
+      console.error(e);
+      process.exit(1);
+    });
 } else {
   main().catch(e => {
     console.error(e);

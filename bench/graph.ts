@@ -22,13 +22,13 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { CopyEntityManager } from '../src/index.js';
-import { BOOKS_PER_AUTHOR, GRAPH_SCHEMA, GraphAuthor, GraphBook, authorRow, bookRow, createSchema, graphSchemas, initOrm, writeGraphCsv } from './support/graph-data.js';
+import { AUTHORS_TABLE, BOOKS_PER_AUTHOR, BOOKS_TABLE, GRAPH_SCHEMA, GraphAuthor, GraphBook, authorRow, bookRow, createSchema, graphDigest as digest, graphSchemas, initOrm, truncateGraph, writeGraphCsv } from './support/graph-data.js';
 import { redact, repoRoot, startPostgres } from './support/postgres.js';
 import { childMain, fmtInt, fmtSize, load, mb, parseFlags, parseSize, peakRssMb, printTable, runChild, runPsql, startProfiler } from './support/runner.js';
 import { printProfileSummary } from './profile-summary.js';
 
 const PATHS = ['psql', 'copy', 'flush'] as const;
-type PathName = (typeof PATHS)[number];
+export type PathName = (typeof PATHS)[number];
 const LABEL: Record<PathName, string> = {
   psql: 'psql \\copy authors.csv, books.csv',
   copy: 'copyPersist(authors, { cascade })',
@@ -37,8 +37,6 @@ const LABEL: Record<PathName, string> = {
 /** Children holding at least this many authors' graphs get a larger V8 heap. */
 const BIG_HEAP_FROM = 50_000;
 const BIG_HEAP_MB = 12_000;
-const AUTHORS_TABLE = `"${GRAPH_SCHEMA}"."author"`;
-const BOOKS_TABLE = `"${GRAPH_SCHEMA}"."book"`;
 
 const TIMED = [
   'Timed: the write only, each path in a child process of its own.',
@@ -52,7 +50,8 @@ const TIMED = [
   'Load: the machine\'s 1/5/15-minute load average after the path (2 cores, shared with other work).',
 ].join('\n');
 
-interface ChildSpec {
+/** What a child process (`graph.js --child=JSON`) runs; bench/targets.ts spawns these too. */
+export interface ChildSpec {
   path: PathName;
   authors: number;
   url: string;
@@ -61,7 +60,7 @@ interface ChildSpec {
   profile?: string;
 }
 
-interface ChildResult {
+export interface ChildResult {
   rows: number;
   byEntity?: Record<string, number>;
   writeMs: number;
@@ -133,17 +132,6 @@ async function child(spec: ChildSpec): Promise<ChildResult> {
 // ---------------------------------------------------------------------------------------------
 // parent
 // ---------------------------------------------------------------------------------------------
-
-async function digest(orm: MikroORM): Promise<{ authors: number; books: number; hash: string }> {
-  // without fresh statistics the planner may join 1M books to 100k authors in a nested loop
-  await orm.em.getConnection().execute(`analyze ${AUTHORS_TABLE}, ${BOOKS_TABLE}`);
-  const [row] = await orm.em.getConnection().execute<{ authors: number; books: number; hash: string }[]>(
-    `select (select count(*)::int from ${AUTHORS_TABLE}) as authors, count(*)::int as books,
-            md5(coalesce(string_agg(md5(row(a.name, a.email, a.born, b.title, b.isbn, b.price, b.published_at)::text), '' order by b.isbn), '')) as hash
-       from ${BOOKS_TABLE} b join ${AUTHORS_TABLE} a on a.id = b.author_id`,
-  );
-  return row;
-}
 
 function print(results: Result[]): void {
   const head = ['authors', 'rows', 'path', 'write s', 'rows/s', '× psql', 'peak RSS MB', 'RSS at start MB', 'build s', 'check', 'load 1/5/15'];
@@ -219,7 +207,7 @@ async function main(): Promise<void> {
       let referenceHash: string | undefined;
       for (const path of paths) {
         if (path === 'flush' && authors > flushMax) continue;
-        await conn.execute(`truncate ${BOOKS_TABLE}, ${AUTHORS_TABLE} restart identity`);
+        await truncateGraph(orm);
         await conn.execute('checkpoint');
         const spec: ChildSpec = { path, authors, url: pg.url, authorsCsv, booksCsv };
         if (profile && path === 'copy') {
@@ -242,7 +230,7 @@ async function main(): Promise<void> {
       }
       rmSync(authorsCsv, { force: true });
       rmSync(booksCsv, { force: true });
-      await conn.execute(`truncate ${BOOKS_TABLE}, ${AUTHORS_TABLE} restart identity`);
+      await truncateGraph(orm);
     }
 
     console.log('');

@@ -43,7 +43,19 @@ function category(fn: string, url: string): string {
   return url ? `other: ${url}` : `other: ${fn || '(anonymous)'}`;
 }
 
-export function printProfileSummary(file: string, root = repoRoot()): void {
+export interface ProfileSummary {
+  /** Microseconds sampled, the profiler's own stop left out. */
+  totalUs: number;
+  profilerUs: number;
+  samples: number;
+  /** Self time by category (`GC`, `idle (...)`, `library: ...`, ...), in microseconds. */
+  byCategory: Map<string, number>;
+  selfByFn: Map<string, number>;
+  inclusiveByFn: Map<string, number>;
+}
+
+/** Self and inclusive time of a profile, by category and by function. */
+export function summariseProfile(file: string, root = repoRoot()): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map(n => [n.id, n]));
   const self = new Map<number, number>();
@@ -89,11 +101,16 @@ export function printProfileSummary(file: string, root = repoRoot()): void {
       inclusiveByFn.set(k, (inclusiveByFn.get(k) ?? 0) + us);
     }
   }
+  return { totalUs: total, profilerUs, samples: profile.samples.length, byCategory, selfByFn, inclusiveByFn };
+}
+
+export function printProfileSummary(file: string, root = repoRoot()): void {
+  const { totalUs: total, profilerUs, samples, byCategory, selfByFn, inclusiveByFn } = summariseProfile(file, root);
   const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)}%`;
   const ms = (us: number) => `${(us / 1000).toFixed(0).padStart(6)} ms`;
   const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
 
-  console.log(`profiled ${(total / 1e6).toFixed(2)} s, ${profile.samples.length} samples (left out: ${(profilerUs / 1e6).toFixed(2)} s in the profiler's own stop)`);
+  console.log(`profiled ${(total / 1e6).toFixed(2)} s, ${samples} samples (left out: ${(profilerUs / 1e6).toFixed(2)} s in the profiler's own stop)`);
   console.log('\nself time by category:');
   for (const [k, us] of top(byCategory, 30)) console.log(`  ${pct(us)} ${ms(us)}  ${k}`);
   console.log('\ntop functions by self time:');

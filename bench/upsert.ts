@@ -2,15 +2,16 @@
 // are upserted (default 1M: half of them meet an existing row, half are new, interleaved) with
 // `em.copyPersist(UpsertBook, rows, { onConflictFields: ['isbn'], onConflictAction: 'merge' })`,
 // beside `em.upsertMany(UpsertBook, batch, { onConflictFields: ['isbn'] })` in batches of 1000,
-// and `psql \copy` of the N rows into an empty table as the reference. A script, not a test.
+// `psql \copy` of the N rows into an empty table as the reference, and the same upsert done by
+// hand in one psql session (by-hand: `\copy` into a temporary table, then INSERT ... SELECT ... ON
+// CONFLICT), the anchor of issue 13's target. A script, not a test.
 //
 //   npm run build:test && ./node_modules/.bin/node build/bench/upsert.js
-//       default: input sizes 1k, 100k and 1M; psql, copy-nokeys and upsertMany at every size,
-//       copy (keys assigned, the default call) at 1k only — see KEYS_MAX for why. About 7 minutes here.
+//       default: input sizes 1k, 100k and 1M; every path at every size.
 //   ... build/bench/upsert.js --sizes=100k,1m           chosen input sizes (the table always starts with 500k rows)
 //   ... build/bench/upsert.js --upsertmany-max=100k     largest size upsertMany runs at (default: all)
-//   ... build/bench/upsert.js --keys-max=2k             largest size the `copy` path (keys assigned) runs at (default 1k)
-//   ... build/bench/upsert.js --paths=psql,copy         only some paths (psql, copy, copy-nokeys, upsertMany)
+//   ... build/bench/upsert.js --keys-max=2k             largest size the `copy` path (keys assigned) runs at (default: all)
+//   ... build/bench/upsert.js --paths=psql,copy         only some paths (psql, by-hand, copy, copy-nokeys, upsertMany)
 //   ... build/bench/upsert.js --profile [--sizes=1m]    CPU profile of the copyPersist upsert (copy-nokeys unless --paths), summarised
 //   ... build/bench/upsert.js --out=FILE                results file (default bench/results/upsert.json)
 //
@@ -30,37 +31,30 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { CopyEntityManager } from '../src/index.js';
 import { UPSERT_COLUMNS, UPSERT_SCHEMA, UpsertBook, createSchema, initOrm, upsertRow, upsertSchemas, writeUpsertCsv } from './support/graph-data.js';
 import { redact, repoRoot, startPostgres } from './support/postgres.js';
+import { UPSERT_TABLE, resetUpsertTable as reset, seedUpsertTable, upsertByHandCommands, upsertCount as count, upsertDigest as digest } from './support/upsert-table.js';
 import { childMain, fmtInt, fmtSize, load, mb, parseFlags, parseSize, peakRssMb, printTable, runChild, runPsql, startProfiler } from './support/runner.js';
 import { printProfileSummary } from './profile-summary.js';
 
-const PATHS = ['psql', 'copy', 'copy-nokeys', 'upsertMany'] as const;
-type PathName = (typeof PATHS)[number];
+const PATHS = ['psql', 'by-hand', 'copy', 'copy-nokeys', 'upsertMany'] as const;
+export type PathName = (typeof PATHS)[number];
 const LABEL: Record<PathName, string> = {
   psql: 'psql \\copy into empty table',
+  'by-hand': 'psql: \\copy to temp table + INSERT … ON CONFLICT',
   copy: 'copyPersist upsert (merge)',
   'copy-nokeys': 'copyPersist upsert, assignKeys: false',
   upsertMany: 'upsertMany ×1000',
 };
 const SEED_ROWS = 500_000;
-/**
- * With keys assigned (the default) and a conflict target other than the primary key, the library
- * reads the keys of the rows that met an existing row back with a join on
- * `t.isbn IS NOT DISTINCT FROM s.isbn`, once per COPY (per 2000-row chunk). PostgreSQL can use
- * neither an index nor a hash join for IS NOT DISTINCT FROM, so each chunk is a nested loop over
- * the whole table: 2000 input rows against 500k took minutes here. The default call is therefore
- * measured on a small sample only; 1M rows would take days.
- */
-const KEYS_MAX = 1000;
 const UPSERT_MANY_BATCH = 1000;
 const BIG_HEAP_FROM = 500_000;
 const BIG_HEAP_MB = 8_000;
-const TABLE = `"${UPSERT_SCHEMA}"."book"`;
-const SEED = `"${UPSERT_SCHEMA}"."seed"`;
 
 const TIMED = [
   'Timed: the write only, each path in a child process of its own; the table holds the same 500k rows before each upsert path.',
   '  psql — one psql process: `\\copy book (isbn, title, price, published_at, stock, active) from FILE (format csv)` into the',
   '         emptied table (the unique index on isbn and the primary key are there); the CSV is written before timing.',
+  '  by hand — the same upsert in one psql session, one transaction: `\\copy` of the CSV into a temporary table shaped as',
+  "         copyPersist's staging table, then INSERT ... SELECT ... ON CONFLICT (isbn) DO UPDATE SET every other column.",
   '  copyPersist — the N plain rows (objects keyed by property) are built before timing; timed: em.copyPersist(UpsertBook,',
   "         rows, { onConflictFields: ['isbn'], onConflictAction: 'merge' }) (keys assigned: the default; with",
   '         assignKeys: false on the copy-nokeys line). Counts from its result.',
@@ -71,7 +65,8 @@ const TIMED = [
   "Load: the machine's 1/5/15-minute load average after the path (2 cores, shared with other work).",
 ].join('\n');
 
-interface ChildSpec {
+/** What a child process (`upsert.js --child=JSON`) runs; bench/targets.ts spawns these too. */
+export interface ChildSpec {
   path: PathName;
   rows: number;
   url: string;
@@ -79,7 +74,7 @@ interface ChildSpec {
   profile?: string;
 }
 
-interface ChildResult {
+export interface ChildResult {
   rows: number;
   inserted: number | null;
   updated: number | null;
@@ -96,6 +91,7 @@ interface Result extends ChildResult {
   rowsPerSec: number;
   ratioToPsql: number | null;
   ratioToUpsertMany: number | null;
+  ratioToHand?: number | null;
   check: string;
   loadAvg: number[];
   /** The longest-running statement seen in pg_stat_activity while the path ran (sampled every second). */
@@ -108,8 +104,12 @@ interface Result extends ChildResult {
 
 async function child(spec: ChildSpec): Promise<ChildResult> {
   if (spec.path === 'psql') {
-    const { ms, peakRssMb } = await runPsql(spec.url, [`\\copy ${TABLE} (${UPSERT_COLUMNS.join(', ')}) from '${spec.csv!.replaceAll("'", "''")}' with (format csv)`]);
+    const { ms, peakRssMb } = await runPsql(spec.url, [`\\copy ${UPSERT_TABLE} (${UPSERT_COLUMNS.join(', ')}) from '${spec.csv!.replaceAll("'", "''")}' with (format csv)`]);
     return { rows: spec.rows, inserted: spec.rows, updated: 0, writeMs: ms, buildMs: 0, peakRssMb, rssAtStartMb: null };
+  }
+  if (spec.path === 'by-hand') {
+    const { ms, peakRssMb } = await runPsql(spec.url, upsertByHandCommands(spec.csv!));
+    return { rows: spec.rows, inserted: null, updated: null, writeMs: ms, buildMs: 0, peakRssMb, rssAtStartMb: null };
   }
   const orm = await initOrm(spec.url, UPSERT_SCHEMA, upsertSchemas);
   try {
@@ -147,13 +147,6 @@ async function child(spec: ChildSpec): Promise<ChildResult> {
 // parent
 // ---------------------------------------------------------------------------------------------
 
-async function digest(orm: MikroORM): Promise<{ n: number; hash: string }> {
-  const [row] = await orm.em.getConnection().execute<{ n: number; hash: string }[]>(
-    `select count(*)::int as n, md5(coalesce(string_agg(md5(row(isbn, title, price, published_at, stock, active)::text), '' order by isbn), '')) as hash from ${TABLE}`,
-  );
-  return row;
-}
-
 /** Samples pg_stat_activity every second: which statement of the path ran longest. */
 function watchQueries(orm: MikroORM) {
   let worst: { seconds: number; query: string } | undefined;
@@ -176,25 +169,8 @@ function watchQueries(orm: MikroORM) {
   return { stop: () => clearInterval(timer), slowest: () => worst };
 }
 
-async function count(orm: MikroORM): Promise<number> {
-  const [row] = await orm.em.getConnection().execute<{ n: number }[]>(`select count(*)::int as n from ${TABLE}`);
-  return row.n;
-}
-
-/** The table back to the 500k seed rows, statistics fresh, WAL checkpointed. */
-async function reset(orm: MikroORM, empty: boolean): Promise<void> {
-  const conn = orm.em.getConnection();
-  await conn.execute(`truncate ${TABLE} restart identity`);
-  if (!empty) {
-    await conn.execute(`insert into ${TABLE} select * from ${SEED} order by id`);
-    await conn.execute(`select setval(pg_get_serial_sequence('${TABLE}', 'id'), (select max(id) from ${TABLE}))`);
-  }
-  await conn.execute(`vacuum analyze ${TABLE}`);
-  await conn.execute('checkpoint');
-}
-
 function print(results: Result[]): void {
-  const head = ['input rows', 'path', 'inserted', 'updated', 'write s', 'rows/s', '× psql', '× upsertMany', 'peak RSS MB', 'build s', 'check', 'load 1/5/15'];
+  const head = ['input rows', 'path', 'inserted', 'updated', 'write s', 'rows/s', '× psql', '× by hand', '× upsertMany', 'peak RSS MB', 'build s', 'check', 'load 1/5/15'];
   const body = results.map(r => [
     fmtSize(r.size),
     r.label,
@@ -203,13 +179,14 @@ function print(results: Result[]): void {
     Number.isFinite(r.writeMs) ? (r.writeMs / 1000).toFixed(2) : '—',
     fmtInt(r.rowsPerSec),
     r.ratioToPsql == null ? '—' : r.ratioToPsql.toFixed(2),
+    r.ratioToHand == null ? '—' : r.ratioToHand.toFixed(2),
     r.ratioToUpsertMany == null ? '—' : r.ratioToUpsertMany.toFixed(2),
     r.peakRssMb == null ? '—' : r.peakRssMb.toFixed(0),
     r.buildMs ? (r.buildMs / 1000).toFixed(2) : '—',
     r.check,
     r.loadAvg.map(l => l.toFixed(2)).join(' '),
   ]);
-  printTable(head, body, new Set([0, 2, 3, 4, 5, 6, 7, 8, 9]));
+  printTable(head, body, new Set([0, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
 }
 
 async function main(): Promise<void> {
@@ -223,7 +200,7 @@ async function main(): Promise<void> {
     return p as PathName;
   });
   const upsertManyMax = flags.has('upsertmany-max') ? parseSize(flags.get('upsertmany-max')!) : Infinity;
-  const keysMax = flags.has('keys-max') ? parseSize(flags.get('keys-max')!) : KEYS_MAX;
+  const keysMax = flags.has('keys-max') ? parseSize(flags.get('keys-max')!) : Infinity;
   const out = flags.get('out') || join(root, 'bench', 'results', 'upsert.json');
   const script = fileURLToPath(import.meta.url);
   const FULL = 2 * SEED_ROWS;
@@ -242,12 +219,7 @@ async function main(): Promise<void> {
     await createSchema(orm, UPSERT_SCHEMA);
     const conn = orm.em.getConnection();
     const [{ version: serverVersion }] = await conn.execute<{ version: string }[]>('select version()');
-    // the seed: version 1 of the even keys, ids 1..500k, kept in a table of its own
-    const seedCsv = join(dir, 'seed.csv');
-    await writeUpsertCsv(SEED_ROWS, i => 2 * i, 1, seedCsv);
-    await conn.execute(`create table ${SEED} (like ${TABLE} including defaults)`);
-    await runPsql(pg.url, [`\\copy ${SEED} (${UPSERT_COLUMNS.join(', ')}) from '${seedCsv}' with (format csv)`]);
-    rmSync(seedCsv);
+    await seedUpsertTable(orm, pg.url, SEED_ROWS, dir);
     console.log(TIMED);
     console.log('');
     const save = (complete: boolean) => {
@@ -270,7 +242,7 @@ async function main(): Promise<void> {
 
     for (const size of sizes) {
       const csv = join(dir, `input-${size}.csv`);
-      if (paths.includes('psql')) await writeUpsertCsv(size, i => i, 2, csv);
+      if (paths.includes('psql') || paths.includes('by-hand')) await writeUpsertCsv(size, i => i, 2, csv);
       let referenceHash: string | undefined;
       const ofSize: Result[] = [];
       for (const path of paths) {
@@ -290,7 +262,7 @@ async function main(): Promise<void> {
         const d = await digest(orm);
         const expectedRows = path === 'psql' ? size : SEED_ROWS + Math.floor(size / 2);
         const inserted = d.n - before;
-        if (path === 'upsertMany') {
+        if (path === 'upsertMany' || path === 'by-hand') {
           r.inserted = inserted;
           r.updated = size - inserted;
         }
@@ -311,9 +283,11 @@ async function main(): Promise<void> {
       }
       const psqlRate = ofSize.find(r => r.path === 'psql')?.rowsPerSec;
       const upsertManyRate = ofSize.find(r => r.path === 'upsertMany')?.rowsPerSec;
+      const handRate = ofSize.find(r => r.path === 'by-hand')?.rowsPerSec;
       for (const r of ofSize) {
         if (psqlRate && r.path !== 'psql') r.ratioToPsql = r.rowsPerSec / psqlRate;
         if (upsertManyRate && r.path !== 'upsertMany' && r.path !== 'psql') r.ratioToUpsertMany = r.rowsPerSec / upsertManyRate;
+        if (handRate && (r.path === 'copy' || r.path === 'copy-nokeys')) r.ratioToHand = r.rowsPerSec / handRate;
       }
       save(false);
       rmSync(csv, { force: true });

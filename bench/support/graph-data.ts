@@ -55,6 +55,8 @@ async function writeLines(file: string, n: number, line: (i: number) => string):
 
 export const GRAPH_SCHEMA = 'bench_graph';
 export const BOOKS_PER_AUTHOR = 10;
+export const AUTHORS_TABLE = `"${GRAPH_SCHEMA}"."author"`;
+export const BOOKS_TABLE = `"${GRAPH_SCHEMA}"."book"`;
 
 export class GraphAuthor {
   id?: number;
@@ -129,6 +131,22 @@ export async function writeGraphCsv(authors: number, authorsFile: string, booksF
     const r = bookRow(a, i % BOOKS_PER_AUTHOR);
     return `${i + 1},${csv(r.title)},${csv(r.isbn)},${csv(r.price)},${csv(r.publishedAt)},${a + 1}\n`;
   });
+}
+
+export async function truncateGraph(orm: MikroORM): Promise<void> {
+  await orm.em.getConnection().execute(`truncate ${BOOKS_TABLE}, ${AUTHORS_TABLE} restart identity`);
+}
+
+/** Row counts and a hash of every column but the ids, books joined to their author. */
+export async function graphDigest(orm: MikroORM): Promise<{ authors: number; books: number; hash: string }> {
+  // without fresh statistics the planner may join 1M books to 100k authors in a nested loop
+  await orm.em.getConnection().execute(`analyze ${AUTHORS_TABLE}, ${BOOKS_TABLE}`);
+  const [row] = await orm.em.getConnection().execute<{ authors: number; books: number; hash: string }[]>(
+    `select (select count(*)::int from ${AUTHORS_TABLE}) as authors, count(*)::int as books,
+            md5(coalesce(string_agg(md5(row(a.name, a.email, a.born, b.title, b.isbn, b.price, b.published_at)::text), '' order by b.isbn), '')) as hash
+       from ${BOOKS_TABLE} b join ${AUTHORS_TABLE} a on a.id = b.author_id`,
+  );
+  return row;
 }
 
 // ---------------------------------------------------------------------------------------------

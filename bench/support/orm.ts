@@ -1,11 +1,14 @@
-// The ORM the benchmark and its children use: a CopyEntityManager on the `bench` schema.
+// The ORM the benchmark and its children use: a CopyEntityManager on the `bench` schema, and
+// what the parent does to its tables between paths (empty them, hash them against psql's).
 import { MikroORM, type EntityMetadata, type Options } from '@mikro-orm/postgresql';
 import { CopyEntityManager } from '../../src/index.js';
 import { ENTITIES, type BenchEntity } from './data.js';
+import { createSchema } from './graph-data.js';
 
 export const SCHEMA = 'bench';
 
-export async function initBenchOrm(url: string): Promise<MikroORM> {
+/** `connections`: the pool's size (parallel streams take one each). */
+export async function initBenchOrm(url: string, connections = 2): Promise<MikroORM> {
   return MikroORM.init({
     clientUrl: url,
     schema: SCHEMA,
@@ -13,18 +16,12 @@ export async function initBenchOrm(url: string): Promise<MikroORM> {
     entityManager: CopyEntityManager,
     allowGlobalContext: true,
     debug: false,
-    pool: { min: 0, max: 2 },
+    pool: { min: 0, max: connections },
   } as Options);
 }
 
 /** Drops and recreates the bench schema with both tables. */
-export async function createBenchSchema(orm: MikroORM): Promise<void> {
-  const conn = orm.em.getConnection();
-  await conn.execute(`drop schema if exists "${SCHEMA}" cascade`);
-  await conn.execute(`create schema "${SCHEMA}"`);
-  const generator = orm.schema as unknown as { create?: () => Promise<void>; createSchema?: () => Promise<void> };
-  await (generator.create ? generator.create() : generator.createSchema!());
-}
+export const createBenchSchema = (orm: MikroORM) => createSchema(orm, SCHEMA);
 
 export interface TableInfo {
   /** `"bench"."book"` */
@@ -43,4 +40,18 @@ export function tableInfo(orm: MikroORM, e: BenchEntity): TableInfo {
     columns: e.columns.map(c => field(c.prop)),
     orderColumn: field(e.orderProp),
   };
+}
+
+/** Row count and a hash of every column but the key, ordered by `orderProp`: equal tables, equal hashes. */
+export async function tableDigest(orm: MikroORM, e: BenchEntity): Promise<{ n: number; hash: string }> {
+  const info = tableInfo(orm, e);
+  const [row] = await orm.em.getConnection().execute<{ n: number; hash: string }[]>(
+    `select count(*)::int as n, md5(coalesce(string_agg(md5(t::text), '' order by t.k), '')) as hash
+       from (select ${info.orderColumn} as k, ${info.columns.join(', ')} from ${info.table}) t`,
+  );
+  return row;
+}
+
+export async function truncateBench(orm: MikroORM, e: BenchEntity): Promise<void> {
+  await orm.em.getConnection().execute(`truncate ${tableInfo(orm, e).table} restart identity`);
 }
