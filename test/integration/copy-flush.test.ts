@@ -143,9 +143,11 @@ async function seed(s: Side, books: number): Promise<void> {
   await em.flush();
 }
 
-/** Applies the same random changes on `em` (entities loaded in id order); `round` keeps new names unique. */
+/** Applies the same random changes on `em` (entities and collections loaded in id order); `round` keeps new names unique. */
 async function mutate(s: Side, em: CopyEntityManager, rnd: () => number, newBooks: number, round: number): Promise<void> {
-  const books = await em.find(s.m.Book, {}, { orderBy: { id: 'asc' }, populate: ['tags'] });
+  // the tags of a book in id order too: without it the join's plan decides, and the two sides'
+  // tables, written differently, can get different plans (a collection's order is in its snapshot)
+  const books = await em.find(s.m.Book, {}, { orderBy: { id: 'asc', tags: { id: 'asc' } }, populate: ['tags'] });
   const authors = await em.find(s.m.Author, {}, { orderBy: { id: 'asc' } });
   const tags = await em.find(s.m.Tag, {}, { orderBy: { id: 'asc' } });
   for (const book of books) {
