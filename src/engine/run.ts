@@ -8,6 +8,7 @@ import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { withTransactionConnection } from '../orm/mikro-orm.js';
 import { inTransaction } from '../orm/transaction.js';
 import { CopySession } from '../copy/copy-session.js';
+import { CopyFormats } from '../copy/copy-format.js';
 import { SegmentBuilder } from '../copy/segment.js';
 import type { CsvRowEncoder } from '../encoding/csv-row.js';
 import { aborted, notACount, rowCountMismatch, type CopyPersistError } from '../errors.js';
@@ -67,6 +68,7 @@ export async function runCopy(
     withTransactionConnection(trx, async submit => {
       const session = new CopySession(em, submit, upsertDestination);
       const keys = options.assignKeys === false || keysAfterMerge ? undefined : new KeyAssigner(em, session);
+      const formats = new CopyFormats(options.format, sql => session.query(sql));
       const onAbort = () => void session.abort(abortError(signal));
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
@@ -95,6 +97,7 @@ export async function runCopy(
             });
             if (hooks) await runBeforeCreate(em, hooks, entries);
             await keys?.assign(entries, Array.isArray(source) && !order ? source.length - batch.first - start : undefined);
+            await formats.prepare(entries);
             for (let i = 0; i < entries.length; i++) {
               const { entity, encoder } = entries[i];
               const position = positionOf(entity, start + i);
