@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { ArrayType, BigIntType, DecimalType, EntitySchema, type MikroORM } from '@mikro-orm/postgresql';
 import { CopyEntityManager, CopyPersistError } from '../../src/index.js';
 import { initTestOrm } from '../support/orm.js';
+import { formatDefaults } from '../../src/copy/copy-format.js';
 import { bigint64, decimal20_6, double, int32, jsonValue, trickyString } from '../support/fuzz-arbitraries.js';
 
 const ROWS = 3000;
@@ -191,9 +192,16 @@ describe('binary COPY: choice and errors', () => {
   it("'auto' writes that table as CSV, and a table of binary types as binary once a chunk holds enough rows", async () => {
     const em = orm.em.fork() as CopyEntityManager;
     statements.length = 0;
-    await em.copyPersist(Item, Array.from({ length: 300 }, (_, id) => ({ id, label: 'a', span: '1 day' })), { format: 'auto' });
-    await em.copyPersist(Plain, Array.from({ length: 300 }, (_, id) => ({ id, small: id })), { format: 'auto' });
-    await em.copyPersist(Plain, [{ id: 1000, small: 1 }], { format: 'auto' });
+    // the package's own threshold, whatever PG_COPY_FORMAT set for the rest of the suite
+    const minRows = formatDefaults.autoMinRows;
+    formatDefaults.autoMinRows = 200;
+    try {
+      await em.copyPersist(Item, Array.from({ length: 300 }, (_, id) => ({ id, label: 'a', span: '1 day' })), { format: 'auto' });
+      await em.copyPersist(Plain, Array.from({ length: 300 }, (_, id) => ({ id, small: id })), { format: 'auto' });
+      await em.copyPersist(Plain, [{ id: 1000, small: 1 }], { format: 'auto' });
+    } finally {
+      formatDefaults.autoMinRows = minRows;
+    }
     const copies = statements.filter(s => /copy "/.test(s));
     assert.ok(copies.some(s => s.includes('"item"') && s.includes('format csv')));
     assert.ok(!copies.some(s => s.includes('"item"') && s.includes('format binary')));
