@@ -6,6 +6,7 @@
 //   npm run bench -- --sizes=1000,50000   chosen sizes
 //   npm run bench -- --entities=book      only Book (or wide)
 //   npm run bench -- --paths=psql,copy-entities
+//   PG_COPY_FORMAT=csv npm run bench ...  the copyPersist paths in that COPY format (csv, binary, auto)
 //   npm run bench -- --stream             also 5M Book rows from an AsyncIterable (entities made lazily)
 //   npm run bench -- --stream-only [--stream-rows=N]
 //   npm run bench -- --profile [--sizes=1000000]   CPU profile of the copyPersist write, summarised
@@ -25,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import type { EntityClass } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { CopyEntityManager } from '../src/index.js';
+import { formatDefaults, type CopyFormat } from '../src/copy/copy-format.js';
 import { ENTITIES, writeCsv, type BenchEntity } from './support/data.js';
 import { createBenchSchema, initBenchOrm, tableDigest, tableInfo, truncateBench as truncate } from './support/orm.js';
 import { redact, repoRoot, startPostgres } from './support/postgres.js';
@@ -105,6 +107,9 @@ const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 // ---------------------------------------------------------------------------------------------
 
 async function child(spec: ChildSpec): Promise<ChildResult> {
+  // PG_COPY_FORMAT=csv|binary|auto: the COPY format of every copyPersist path (default: the package's, 'auto')
+  const format = process.env.PG_COPY_FORMAT as CopyFormat | undefined;
+  if (format) formatDefaults.format = format;
   if (spec.path === 'psql') return hasPsql() ? runPsqlCopy(spec) : runServerCopy(spec);
 
   const e = ENTITIES[spec.entity];

@@ -257,6 +257,20 @@ export function notACount(owner: OptionOwner, option: string, value: unknown, mi
   return new CopyPersistError('INVALID_OPTION', `${owner}: ${option} must be ${what}, got ${String(value)}`, { option });
 }
 
+/** `INVALID_OPTION`: a `format` other than the three. */
+export function unknownFormat(value: unknown): CopyPersistError {
+  return new CopyPersistError('INVALID_OPTION', `copyPersist: format must be 'auto', 'csv' or 'binary', got ${String(value)}`, { option: 'format' });
+}
+
+/** `INVALID_OPTION`: `format: 'binary'` for a table with a column this package writes only as CSV. */
+export function notBinaryColumn(entity: string, property: string, column: string, type: string): CopyPersistError {
+  return new CopyPersistError(
+    'INVALID_OPTION',
+    `copyPersist: format 'binary' cannot write column "${column}" of type ${type}, which has no exact binary form here; use format 'auto' (binary where exact) or 'csv'`,
+    { entity, property, option: 'format' },
+  );
+}
+
 export function emptyLoadId(): CopyPersistError {
   return new CopyPersistError('INVALID_OPTION', 'copyParallel: loadId must be a non-empty string', { option: 'loadId' });
 }

@@ -68,6 +68,17 @@ export interface CopyPersistOptions extends CopyConflictOptions {
    */
   readBack?: boolean;
   /**
+   * The COPY format (default `'auto'`). `'auto'` writes a table as binary COPY tuples, which the
+   * server reads with less work and the client writes with far less, when every column it is
+   * copied into has an exact binary form here (integers, floats, numeric, boolean, text, varchar,
+   * char, uuid, timestamptz, timestamp, date, json, jsonb, bytea, and one-dimensional arrays of the
+   * scalar ones) and a chunk holds at least 200 of its rows; any other table goes as CSV. The
+   * stored values are the same either way: a value without an exact binary form sends its row as
+   * CSV. `'binary'` fails with `INVALID_OPTION` on a table with another column type; `'csv'`
+   * never writes binary.
+   */
+  format?: 'auto' | 'csv' | 'binary';
+  /**
    * Load through this many pooled connections at once, each batch of `batchSize` rows in a
    * transaction of its own (see `copyParallel`): not all or nothing, and not inside a caller's
    * transaction.

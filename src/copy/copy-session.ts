@@ -1,18 +1,22 @@
 // Feeds encoded segments to the connection: one COPY per run of rows with the same table and
 // columns, switching COPY only when a segment needs other columns. Knows which input position
 // each line of the current COPY came from, so a database error can name the failing row.
+// A segment of binary tuples goes into a COPY of its own (`format binary`): the header before its
+// first tuple, the trailer after its last; PostgreSQL's `line N` then counts tuples.
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { Submittable } from '../orm/index.js';
 import type { RowShape } from '../encoding/csv-row.js';
 import { CopyPersistError, annotateDatabaseError, copyLineOf } from '../errors.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
 import { CopyIn } from './copy-in.js';
+import { BINARY_HEADER, BINARY_TRAILER } from '../encoding/pg-binary.js';
 import { runQuery, type WireResult } from './wire-query.js';
 import type { Segment } from './segment.js';
 
 interface CurrentCopy {
   plan: EntityPlan;
   shape: RowShape;
+  binary: boolean;
   /** The entity's columns in this COPY. */
   columns: string[];
   /** The table the COPY writes into (the destination's staging table, or the entity's). */
@@ -63,7 +67,7 @@ export class CopySession {
   /** Sends one segment, continuing the current COPY when table and columns match. */
   async send(segment: Segment): Promise<void> {
     const current = this.#current;
-    if (!current || current.plan !== segment.encoder.plan || current.shape !== segment.shape) {
+    if (!current || current.plan !== segment.encoder.plan || current.shape !== segment.shape || current.binary !== segment.binary) {
       await this.#endCurrent();
       await this.#start(segment);
     }
@@ -108,14 +112,19 @@ export class CopySession {
     const columns = segment.encoder.columnsOf(segment.shape);
     const into = await this.#destination.open(plan, columns, this.#run);
     // identifiers come from metadata and are quoted by the platform; no data reaches this SQL
-    const sql = `copy ${into.table} (${into.columns.join(', ')}) from stdin with (format csv)`;
-    this.#current = { plan, shape: segment.shape, columns, into: into.table, copy: CopyIn.start(sql, this.#submit), sql, startedAt: performance.now(), positions: [] };
+    const sql = `copy ${into.table} (${into.columns.join(', ')}) from stdin with (format ${segment.binary ? 'binary' : 'csv'})`;
+    const copy = CopyIn.start(sql, this.#submit);
+    this.#current = { plan, shape: segment.shape, binary: segment.binary, columns, into: into.table, copy, sql, startedAt: performance.now(), positions: [] };
+    if (segment.binary) await this.#guard(this.#current, () => copy.write(BINARY_HEADER));
   }
 
   async #endCurrent(): Promise<void> {
     const current = this.#current;
     if (!current) return;
-    const copied = await this.#guard(current, () => current.copy.end());
+    const copied = await this.#guard(current, async () => {
+      if (current.binary) await current.copy.write(BINARY_TRAILER);
+      return current.copy.end();
+    });
     this.#current = undefined;
     const rows = await this.#destination.close(current.plan, current.columns, copied, this.#run, current.into).catch(e => {
       if (e instanceof CopyPersistError) throw e;

@@ -5,7 +5,8 @@
 // the end of the statement, so rows of a segment may reference each other in any order. A row
 // that references a row of another segment must come in a later one: `writerFor` is told the
 // earliest segment a row may join, and opens a new segment when the latest one of the row's kind
-// is too early.
+// is too early. Rows of a table written in binary go to segments of their own (`binary`); a row
+// that turns out to have no exact binary form is taken back (`unplace`) and written as CSV.
 import { ChunkWriter } from '../encoding/chunk-writer.js';
 import type { AnyEntity } from '@mikro-orm/core';
 import type { CsvRowEncoder, RowShape, RowSink } from '../encoding/csv-row.js';
@@ -13,7 +14,9 @@ import type { CsvRowEncoder, RowShape, RowSink } from '../encoding/csv-row.js';
 export interface Segment {
   encoder: CsvRowEncoder;
   shape: RowShape;
-  /** CSV lines, written by the encoder; handed over as bytes by `take()`. */
+  /** Binary tuples rather than CSV lines. */
+  binary: boolean;
+  /** CSV lines or binary tuples, written by the encoder; handed over as bytes by `take()`. */
   writer: ChunkWriter;
   bytes?: Buffer;
   rows: number;
@@ -30,10 +33,12 @@ export interface Placement {
 /** Collects the encoded rows of one chunk into segments. */
 export class SegmentBuilder implements RowSink {
   #segments: Segment[] = [];
-  /** The latest segment of each encoder and shape in this chunk. */
-  #latest = new Map<CsvRowEncoder, Map<RowShape, number>>();
+  /** The latest segment of each encoder and shape in this chunk, CSV [0] and binary [1]. */
+  #latest = [new Map<CsvRowEncoder, Map<RowShape, number>>(), new Map<CsvRowEncoder, Map<RowShape, number>>()];
   /** Writers outlive chunks, so a buffer grown to a chunk's size stays that size. */
   #spare = new Map<CsvRowEncoder, Map<RowShape, ChunkWriter[]>>();
+  /** The last placement: segment index and whether its position run was opened for it, for `unplace`. */
+  #last: { index: number; newRun: boolean; placed: boolean } | undefined;
 
   /** Same-table rows each entity references (write-order.ts), for the batch being written. */
   #refs: Map<AnyEntity, AnyEntity[]> | undefined;
@@ -52,62 +57,82 @@ export class SegmentBuilder implements RowSink {
    * row, once it knows the row's shape): the latest segment of its encoder and shape, unless that
    * comes before a segment holding a row it references.
    */
-  writerFor(encoder: CsvRowEncoder, shape: RowShape, position: number): ChunkWriter {
-    if (!this.#refs) return this.place(encoder, shape, position, 0).writer;
+  writerFor(encoder: CsvRowEncoder, shape: RowShape, position: number, binary = false): ChunkWriter {
+    if (!this.#refs) return this.place(encoder, shape, position, 0, binary).writer;
     let earliest = 0;
     for (const target of this.#refs.get(this.row!) ?? []) {
       const index = this.#placed.get(target);
       if (index === undefined) continue;
       const segment = this.#segments[index];
       // the same COPY statement may hold both (foreign keys are checked at its end); another must come later
-      earliest = Math.max(earliest, segment.encoder === encoder && segment.shape === shape ? index : index + 1);
+      earliest = Math.max(earliest, segment.encoder === encoder && segment.shape === shape && segment.binary === binary ? index : index + 1);
     }
-    const placement = this.place(encoder, shape, position, earliest);
+    const placement = this.place(encoder, shape, position, earliest, binary);
     this.#placed.set(this.row!, placement.index);
+    this.#last!.placed = true;
     return placement.writer;
+  }
+
+  /** Takes back the row placed last (its bytes are the encoder's to drop). */
+  unplace(): void {
+    const last = this.#last!;
+    this.#last = undefined;
+    const segment = this.#segments[last.index];
+    segment.rows--;
+    const runs = segment.positions;
+    if (last.newRun) runs.length -= 2;
+    else runs[runs.length - 1]--;
+    if (last.placed) this.#placed.delete(this.row!);
   }
 
   /**
    * Puts a row into the latest segment of its encoder and shape at or after `earliest`, opening a
    * new segment when there is none.
    */
-  place(encoder: CsvRowEncoder, shape: RowShape, position: number, earliest: number): Placement {
-    let byShape = this.#latest.get(encoder);
-    if (!byShape) this.#latest.set(encoder, (byShape = new Map()));
+  place(encoder: CsvRowEncoder, shape: RowShape, position: number, earliest: number, binary = false): Placement {
+    const latest = this.#latest[binary ? 1 : 0];
+    let byShape = latest.get(encoder);
+    if (!byShape) latest.set(encoder, (byShape = new Map()));
     let index = byShape.get(shape);
     if (index === undefined || index < earliest) {
       index = this.#segments.length;
-      this.#segments.push({ encoder, shape, writer: this.#writerOf(encoder, shape), rows: 0, positions: [] });
+      this.#segments.push({ encoder, shape, binary, writer: this.#writerOf(encoder, shape, binary), rows: 0, positions: [] });
       byShape.set(shape, index);
     }
     const segment = this.#segments[index];
     segment.rows++;
     const runs = segment.positions;
     const last = runs.length - 2;
-    if (last >= 0 && runs[last] + runs[last + 1] === position) runs[last + 1]++;
-    else runs.push(position, 1);
+    const newRun = !(last >= 0 && runs[last] + runs[last + 1] === position);
+    if (newRun) runs.push(position, 1);
+    else runs[last + 1]++;
+    this.#last = { index, newRun, placed: false };
     return { writer: segment.writer, index };
   }
 
-  #writerOf(encoder: CsvRowEncoder, shape: RowShape): ChunkWriter {
+  #writerOf(encoder: CsvRowEncoder, shape: RowShape, binary: boolean): ChunkWriter {
     let byShape = this.#spare.get(encoder);
     if (!byShape) this.#spare.set(encoder, (byShape = new Map()));
-    let spare = byShape.get(shape);
-    if (!spare) byShape.set(shape, (spare = []));
+    // a binary segment's writers are kept apart from the CSV ones: their sizes differ
+    const key = binary ? `b${shape}` : shape;
+    let spare = byShape.get(key);
+    if (!spare) byShape.set(key, (spare = []));
     const writer = spare.pop() ?? new ChunkWriter();
     return writer;
   }
 
   /** The segments in write order, and a fresh builder state. */
   take(): Segment[] {
-    const segments = this.#segments;
-    this.#segments = [];
-    this.#latest = new Map();
-    this.#placed = new Map();
-    for (const segment of segments) {
+    // a segment whose every row went as CSV after all holds nothing to send
+    const segments = this.#segments.filter(s => s.rows > 0);
+    for (const segment of this.#segments) {
       segment.bytes = segment.writer.take();
-      this.#spare.get(segment.encoder)!.get(segment.shape)!.push(segment.writer);
+      this.#spare.get(segment.encoder)!.get(segment.binary ? `b${segment.shape}` : segment.shape)!.push(segment.writer);
     }
+    this.#segments = [];
+    this.#latest = [new Map(), new Map()];
+    this.#placed = new Map();
+    this.#last = undefined;
     return segments;
   }
 }

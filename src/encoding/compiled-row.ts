@@ -6,6 +6,9 @@
 // discriminator, lazy or getter-only properties) is read per property from MikroORM's own snapshot,
 // taken only for entities that have such a property; and any value a fast branch does not expect
 // goes to the generic per-value path (`CsvRowEncoder.writeValue`), so the text never differs.
+// The same compiler writes binary COPY tuples for a table whose columns all have a binary form
+// (pg-binary.ts): the same reads and conversions, typed writes per column, and any value without
+// an exact binary form sends the whole row down the CSV writer instead (`fallBackToCsv`).
 import { ReferenceKind, Type, type AnyEntity, type Dictionary, type EntityProperty, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { EntityPlan } from '../plan/entity-plan.js';
@@ -14,6 +17,7 @@ import { checkInsert, snapshotPayload } from '../plan/insert-payload.js';
 import { ROW_VIEW, isRowView } from '../plan/row-view.js';
 import { ISO_MAX_TIME, ISO_MIN_TIME, arrayElementConverter, columnFamilyOf, columnTraits, formatsDatesAsIso, writesArraysInPlace, type ExpectedValue } from './column-types.js';
 import type { ChunkWriter } from './chunk-writer.js';
+import { float4Of, isExactFloat8, pgDays, writeTextAs, type BinaryColumn } from './pg-binary.js';
 import { NUMERIC_SHAPE_GROUPS, type RowShape } from './row-shape.js';
 
 /**
@@ -26,11 +30,20 @@ export interface RowEncoding {
   encode(data: Dictionary, shape: RowShape, position: number, out: ChunkWriter, ordinal?: number): void;
   writeGroup(index: number, data: Dictionary, position: number, out: ChunkWriter, first: boolean): boolean;
   writeValue(index: number, value: unknown, position: number, out: ChunkWriter): void;
+  /** The binary columns of each group, when the table is written in binary. */
+  readonly binaryColumns: readonly (readonly BinaryColumn[])[] | undefined;
+  /** Binary counterparts of `writeGroup` and `writeValue`: false when a value has no exact binary form. */
+  writeGroupBinary(index: number, data: Dictionary, position: number, out: ChunkWriter): boolean;
+  writeValueBinary(index: number, value: unknown, position: number, out: ChunkWriter): boolean;
+  /** Drops the binary row begun at `mark` of `out` and writes the entity's row as CSV. */
+  fallBackToCsv(entity: AnyEntity, position: number, deferred: readonly EntityProperty[] | undefined, sink: RowSink, ordinal: number | undefined, out: ChunkWriter, mark: number): void;
 }
 
-/** Where a row's writer comes from: the segment of its encoder and shape (`SegmentBuilder`). */
+/** Where a row's writer comes from: the segment of its encoder, shape and format (`SegmentBuilder`). */
 export interface RowSink {
-  writerFor(encoder: RowEncoding, shape: RowShape, position: number): ChunkWriter;
+  writerFor(encoder: RowEncoding, shape: RowShape, position: number, binary?: boolean): ChunkWriter;
+  /** Takes back the row placed last (a binary row that goes as CSV after all); sinks of binary rows have it. */
+  unplace?(): void;
 }
 
 /** Writes one entity's row; see `CsvRowEncoder.writeEntity`. */
@@ -53,6 +66,49 @@ const BRANCHES: Record<ExpectedValue, (c: string, i: number, g: FastGroup) => st
 
 const BRANCH_ORDER: readonly ExpectedValue[] = ['string', 'number', 'boolean', 'Date'];
 
+/** A binary write that may find no exact form: the row then goes as CSV. */
+const orCsv = (write: string) => `{ if (!(${write})) return fallback(entity, position, deferred, sink, ordinal, out, mark); }`;
+const slowBinary = (c: string, i: number) => orCsv(`slowB(${i}, ${c}, position, out)`);
+
+/**
+ * Binary branches: the value the CSV branch of the same JavaScript type would write as text, in
+ * the column's binary form; whatever the CSV branch sends to the generic path goes to its binary
+ * counterpart (`writeValueBinary`).
+ */
+const BINARY_BRANCHES: Record<ExpectedValue, (c: string, i: number, g: FastGroup, column: BinaryColumn) => string> = {
+  string: (c, i, g, column) => {
+    const kind = column.kind;
+    const write = kind === 'text' || kind === 'json' ? `out.textField(${c});` : kind === 'jsonb' ? `out.textField(${c}, 1);` : orCsv(`asText('${kind}', ${c}, out)`);
+    return `if (typeof ${c} === 'string') { if (${c}.indexOf('\\0') === -1${g.escapedNul ? ` && ${c}.indexOf('\\\\u0000') === -1` : ''}) { ${write} } else ${slowBinary(c, i)} }`;
+  },
+  number: (c, i, g, column) => {
+    // what the CSV branch writes fast: a safe integer for an integer property, else any finite number
+    const plain = g.integer ? `Number.isSafeInteger(${c})` : `Number.isFinite(${c})`;
+    const write: Record<string, string> = {
+      int2: `if (${plain} && Number.isInteger(${c}) && ${c} >= -32768 && ${c} <= 32767) out.int2Field(${c});`,
+      int4: `if (${plain} && Number.isInteger(${c}) && ${c} >= -2147483648 && ${c} <= 2147483647) out.int4Field(${c});`,
+      int8: `if (Number.isSafeInteger(${c})) out.int8Field(${c});`,
+      // String(-0) is '0'
+      float8: `if (${plain} && isExactFloat8(${c})) out.float8Field(${c} === 0 ? 0 : ${c});`,
+      float4: `if (${plain} && float4Of(${c}) !== undefined) out.float4Field(${c} === 0 ? 0 : float4Of(${c}));`,
+      numeric: `if (${plain}) { ${orCsv(`asText('numeric', String(${c}), out)`)} }`,
+      text: `if (${plain}) out.textField(String(${c}));`,
+    };
+    const fast = write[column.kind];
+    return fast ? `if (typeof ${c} === 'number') { ${fast} else ${slowBinary(c, i)} }` : `if (typeof ${c} === 'number') ${slowBinary(c, i)}`;
+  },
+  boolean: (c, i, _g, column) =>
+    column.kind === 'bool' ? `if (typeof ${c} === 'boolean') out.boolField(${c});`
+    : column.kind === 'text' ? `if (typeof ${c} === 'boolean') out.textField(${c} ? 'true' : 'false');`
+    : `if (typeof ${c} === 'boolean') ${slowBinary(c, i)}`,
+  Date: (c, i, g, column) => {
+    const write = column.kind === 'timestamptz' || column.kind === 'timestamp' ? 'out.timestampField(t, 0);' : column.kind === 'date' ? 'out.int4Field(pgDays(t));' : column.kind === 'text' ? `out.textField(${c}.toISOString());` : undefined;
+    return g.isoDates && write
+      ? `if (${c} instanceof Date) { const t = ${c}.getTime(); if (t >= ${ISO_MIN_TIME} && t <= ${ISO_MAX_TIME}) ${write} else ${slowBinary(c, i)} }`
+      : `if (${c} instanceof Date) ${slowBinary(c, i)}`;
+  },
+};
+
 interface FastGroup {
   integer: boolean;
   /** json and array text can hide a NUL as an escape; the generic path knows how each is reported. */
@@ -60,13 +116,17 @@ interface FastGroup {
   isoDates: boolean;
 }
 
-/** Compiles the row writer of `encoder`'s plan for this EntityManager's platform and MikroORM version. */
-export function compileRowWriter(em: SqlEntityManager, encoder: RowEncoding): RowWriter {
+/**
+ * Compiles the row writer of `encoder`'s plan for this EntityManager's platform and MikroORM
+ * version: CSV lines, or binary tuples when `binary` (the encoder's `binaryColumns` are set).
+ */
+export function compileRowWriter(em: SqlEntityManager, encoder: RowEncoding, binary = false): RowWriter {
   const plan = encoder.plan;
   const meta = plan.meta;
   const platform = em.getPlatform();
   const groups = plan.groups;
-  if (groups.length > NUMERIC_SHAPE_GROUPS) return viaSnapshot(em, encoder);
+  if (groups.length > NUMERIC_SHAPE_GROUPS) return viaSnapshot(em, encoder, binary);
+  const columns = binary ? encoder.binaryColumns! : undefined;
 
   const isoDates = formatsDatesAsIso(platform);
   const comparable = new Set(meta.comparableProps);
@@ -78,6 +138,13 @@ export function compileRowWriter(em: SqlEntityManager, encoder: RowEncoding): Ro
     ['plan', plan],
     ['encoder', encoder],
     ['slow', encoder.writeValue.bind(encoder)],
+    ['slowB', encoder.writeValueBinary.bind(encoder)],
+    ['fallback', encoder.fallBackToCsv.bind(encoder)],
+    ['asText', writeTextAs],
+    ['float4Of', float4Of],
+    ['isExactFloat8', isExactFloat8],
+    ['pgDays', pgDays],
+    ['writeArray', writeArray],
   ]);
   const reads: string[] = [];
   const converts: string[] = [];
@@ -90,11 +157,15 @@ export function compileRowWriter(em: SqlEntityManager, encoder: RowEncoding): Ro
   groups.forEach((group, i) => {
     const prop = group.prop;
     const bit = 2 ** i;
-    const separator = `if (first) first = false; else out.comma();`;
+    const separator = binary ? '' : `if (first) first = false; else out.comma();`;
     if (group.kind !== 'single' || !hasFastPath(prop, meta.root.discriminatorColumn, comparable)) {
       needsSnapshot = true;
-      shapes.push(`if (payload[${JSON.stringify(prop.name)}] !== undefined) shape += ${bit};`);
-      writes.push(`if (payload[${JSON.stringify(prop.name)}] !== undefined) first = encoder.writeGroup(${i}, payload, position, out, first);`);
+      shapes.push(`if (payload[${JSON.stringify(prop.name)}] !== undefined) { shape += ${bit}; fields += ${group.fields.length}; }`);
+      writes.push(
+        binary
+          ? `if (payload[${JSON.stringify(prop.name)}] !== undefined) ${orCsv(`encoder.writeGroupBinary(${i}, payload, position, out)`)}`
+          : `if (payload[${JSON.stringify(prop.name)}] !== undefined) first = encoder.writeGroup(${i}, payload, position, out, first);`,
+      );
       return;
     }
     const c = `c${i}`;
@@ -117,15 +188,27 @@ export function compileRowWriter(em: SqlEntityManager, encoder: RowEncoding): Ro
     } else {
       converts.push(`const ${c} = v${i};`);
     }
-    shapes.push(`if (${c} !== undefined) shape += ${bit};`);
+    shapes.push(`if (${c} !== undefined) { shape += ${bit}; fields++; }`);
     const traits = columnTraits(prop.columnTypes?.[0]);
     const fast: FastGroup = { integer: traits.integer, escapedNul: traits.jsonb || traits.array, isoDates };
     const expected = columnFamilyOf(prop).expects;
     const order = [expected, ...BRANCH_ORDER.filter(e => e !== expected)];
     // flush binds a non-nullable property's `default` in place of null (`singleValue`)
-    const nullBranch = !prop.nullable && prop.default != null ? `if (${c} === null) slow(${i}, ${c}, position, out);` : `if (${c} === null) {}`;
-    const arrayBranch = array ? [`if (Array.isArray(${c})) { if (!out.quotedArray(${c}, toDb${i})) slow(${i}, convert${i}(${c}), position, out); }`] : [];
-    const branches = [...arrayBranch, BRANCHES[order[0]](c, i, fast), nullBranch, ...order.slice(1).map(e => BRANCHES[e](c, i, fast)), `slow(${i}, ${c}, position, out);`];
+    const substitutesDefault = !prop.nullable && prop.default != null;
+    let branches: string[];
+    if (columns) {
+      const column = columns[i][0];
+      if (array) context.set(`column${i}`, column);
+      const nullBranch = substitutesDefault ? `if (${c} === null) ${slowBinary(c, i)}` : `if (${c} === null) out.nullField();`;
+      const arrayBranch = array ? [`if (Array.isArray(${c})) ${orCsv(`writeArray(${c}, toDb${i}, column${i}, out)`)}`] : [];
+      const bytesBranch = column.kind === 'bytea' ? [`if (ArrayBuffer.isView(${c})) out.bytesField(${c});`] : [];
+      const typed = (e: ExpectedValue) => BINARY_BRANCHES[e](c, i, fast, column);
+      branches = [...arrayBranch, typed(order[0]), nullBranch, ...order.slice(1).map(typed), ...bytesBranch, slowBinary(c, i)];
+    } else {
+      const nullBranch = substitutesDefault ? `if (${c} === null) slow(${i}, ${c}, position, out);` : `if (${c} === null) {}`;
+      const arrayBranch = array ? [`if (Array.isArray(${c})) { if (!out.quotedArray(${c}, toDb${i})) slow(${i}, convert${i}(${c}), position, out); }`] : [];
+      branches = [...arrayBranch, BRANCHES[order[0]](c, i, fast), nullBranch, ...order.slice(1).map(e => BRANCHES[e](c, i, fast)), `slow(${i}, ${c}, position, out);`];
+    }
     writes.push(`if (${c} !== undefined) { ${separator} ${branches.join(' else ')} }`);
   });
 
@@ -143,12 +226,23 @@ export function compileRowWriter(em: SqlEntityManager, encoder: RowEncoding): Ro
     needsSnapshot ? '  const payload = entity[ROW_VIEW] === true ? entity : snapshotPayload(em, entity, deferred);' : '',
     ...converts.map(line => `  ${line}`),
     '  let shape = 0;',
+    '  let fields = 0;',
     ...shapes.map(line => `  ${line}`),
-    '  const out = sink.writerFor(encoder, shape, position);',
-    '  let first = true;',
-    ...writes.map(line => `  ${line}`),
-    '  if (ordinal !== undefined) { out.comma(); out.integer(ordinal); }',
-    '  out.newline();',
+    ...(binary
+      ? [
+          '  const out = sink.writerFor(encoder, shape, position, true);',
+          '  const mark = out.length;',
+          '  out.tuple(ordinal === undefined ? fields : fields + 1);',
+          ...writes.map(line => `  ${line}`),
+          '  if (ordinal !== undefined) out.int8Field(ordinal);',
+        ]
+      : [
+          '  const out = sink.writerFor(encoder, shape, position);',
+          '  let first = true;',
+          ...writes.map(line => `  ${line}`),
+          '  if (ordinal !== undefined) { out.comma(); out.integer(ordinal); }',
+          '  out.newline();',
+        ]),
     '};',
   ].join('\n');
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiled once per entity plan, from metadata only
@@ -182,15 +276,39 @@ function checkGuard(plan: EntityPlan, raws: ReadonlyMap<string, string>): string
 
 /**
  * Past {@link NUMERIC_SHAPE_GROUPS} column groups a shape is a string; such tables are rare, and
- * take the snapshot path whole.
+ * take the snapshot path whole (as CSV: the encoder writes no binary for them).
  */
-function viaSnapshot(em: SqlEntityManager, encoder: RowEncoding): RowWriter {
+function viaSnapshot(em: SqlEntityManager, encoder: RowEncoding, binary: boolean): RowWriter {
+  if (binary) throw new Error('binary rows of a table past NUMERIC_SHAPE_GROUPS columns');
   return (entity, position, deferred, sink, ordinal) => {
     checkInsert(em, encoder.plan, entity, position, deferred);
     const data = isRowView(entity) ? entity : snapshotPayload(em, entity, deferred);
     const shape = encoder.shapeOf(data);
     encoder.encode(data, shape, position, sink.writerFor(encoder, shape, position), ordinal);
   };
+}
+
+/**
+ * A one-dimensional array of an `ArrayType` property, element by element as the CSV path's
+ * `ChunkWriter.quotedArray` writes them: a null element is NULL, any other is the text
+ * `'' + toDb(element)`, read as the element type reads it. False where an element has no exact
+ * binary form (or holds a NUL, which the CSV path reports).
+ */
+function writeArray(values: readonly unknown[], toDb: (value: unknown) => unknown, column: BinaryColumn, out: ChunkWriter): boolean {
+  const start = out.beginArray(values.length, column.elementOid!);
+  let hasNull = false;
+  for (let i = 0; i < values.length; i++) {
+    const converted = toDb(values[i]);
+    if (converted == null) {
+      out.nullField();
+      hasNull = true;
+      continue;
+    }
+    const element = '' + (converted as string);
+    if (element.indexOf('\0') !== -1 || !writeTextAs(column.kind, element, out)) return false;
+  }
+  out.endArray(start, hasNull);
+  return true;
 }
 
 /**

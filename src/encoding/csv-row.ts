@@ -1,5 +1,7 @@
 // One payload → one line of COPY's CSV format. Text is always quoted, because in COPY's CSV an
 // unquoted empty field is NULL and a quoted one is the empty string; NULL is an empty field.
+// A table whose columns all have a binary form may be switched to binary tuples (`useBinary`):
+// each value is then what the CSV line would hold, in the column's binary form (pg-binary.ts).
 import { Utils, type AnyEntity, type Dictionary, type EntityProperty, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { ValueError, valueErrorAt, valueErrors } from '../errors.js';
@@ -7,6 +9,7 @@ import type { ColumnGroup, EntityPlan } from '../plan/entity-plan.js';
 import type { ChunkWriter } from './chunk-writer.js';
 import { compileRowWriter, type RowSink, type RowWriter } from './compiled-row.js';
 import { columnTraits, toPgText, type ColumnTraits } from './pg-text.js';
+import { writeTextAs, type BinaryColumn } from './pg-binary.js';
 import { NUMERIC_SHAPE_GROUPS, type RowShape } from './row-shape.js';
 
 export type { RowShape } from './row-shape.js';
@@ -14,7 +17,7 @@ export type { RowSink } from './compiled-row.js';
 
 
 
-/** Encodes payloads of one entity class into CSV lines. */
+/** Encodes payloads of one entity class into CSV lines, or binary tuples once `useBinary` was called. */
 export class CsvRowEncoder {
   readonly plan: EntityPlan;
   readonly #platform: Platform;
@@ -22,6 +25,8 @@ export class CsvRowEncoder {
   readonly #traits: ColumnTraits[][];
   readonly #em: SqlEntityManager;
   #compiled?: RowWriter;
+  #binary?: RowWriter;
+  #binaryColumns?: BinaryColumn[][];
 
   constructor(em: SqlEntityManager, plan: EntityPlan) {
     this.plan = plan;
@@ -78,8 +83,79 @@ export class CsvRowEncoder {
    * `deferred` relations are written as NULL; `ordinal`, when given, is one more column.
    */
   writeEntity(entity: AnyEntity, position: number, deferred: readonly EntityProperty[] | undefined, sink: RowSink, ordinal?: number): void {
+    if (this.#binary) return this.#binary(entity, position, deferred, sink, ordinal);
     this.#compiled ??= compileRowWriter(this.#em, this);
     this.#compiled(entity, position, deferred, sink, ordinal);
+  }
+
+  /** The binary form of each group's columns, once the table is written in binary. */
+  get binaryColumns(): readonly (readonly BinaryColumn[])[] | undefined {
+    return this.#binaryColumns;
+  }
+
+  /** Writes rows from now on as binary tuples, with `columns` (one per field of each group); see copy/copy-format.ts. */
+  useBinary(columns: BinaryColumn[][]): void {
+    this.#binaryColumns = columns;
+    this.#binary = compileRowWriter(this.#em, this, true);
+  }
+
+  /** A row whose values do not all have an exact binary form: taken back, then written as CSV, which the server parses as ever. */
+  fallBackToCsv(entity: AnyEntity, position: number, deferred: readonly EntityProperty[] | undefined, sink: RowSink, ordinal: number | undefined, out: ChunkWriter, mark: number): void {
+    out.rewind(mark);
+    sink.unplace!();
+    this.#compiled ??= compileRowWriter(this.#em, this);
+    this.#compiled(entity, position, deferred, sink, ordinal);
+  }
+
+  /** `writeGroup` in binary: false, with part of the row written, when a value has no exact binary form. */
+  writeGroupBinary(index: number, data: Dictionary, position: number, out: ChunkWriter): boolean {
+    const group = this.plan.groups[index];
+    try {
+      const values = group.kind === 'single' ? [singleValue(group, data[group.prop.name])] : this.#columnValues(group, data[group.prop.name]);
+      for (let c = 0; c < values.length; c++) {
+        if (!this.#binaryField(out, values[c], this.#traits[index][c], this.#binaryColumns![index][c])) return false;
+      }
+      return true;
+    } catch (e) {
+      throw this.#describe(e, group, position);
+    }
+  }
+
+  /** `writeValue` in binary: false when the value has no exact binary form. */
+  writeValueBinary(index: number, value: unknown, position: number, out: ChunkWriter): boolean {
+    const group = this.plan.groups[index];
+    try {
+      return this.#binaryField(out, singleValue(group, value), this.#traits[index][0], this.#binaryColumns![index][0]);
+    } catch (e) {
+      throw this.#describe(e, group, position);
+    }
+  }
+
+  /** The text `#field` would write, in the column's binary form; the same errors for values without text. */
+  #binaryField(out: ChunkWriter, value: unknown, traits: ColumnTraits, column: BinaryColumn): boolean {
+    const text = toPgText(value, this.#platform, traits);
+    if (text === null) {
+      out.nullField();
+      return true;
+    }
+    // an array column's text is an array literal, which only the server parses
+    if (column.elementOid !== undefined) return false;
+    if (column.kind === 'bytea' && ArrayBuffer.isView(value)) {
+      out.bytesField(value);
+      return true;
+    }
+    // a key's number, the common case of a relation, without its text
+    if (typeof value === 'number' && Number.isSafeInteger(value)) {
+      if (column.kind === 'int8') {
+        out.int8Field(value);
+        return true;
+      }
+      if (column.kind === 'int4' && value >= -2147483648 && value <= 2147483647) {
+        out.int4Field(value);
+        return true;
+      }
+    }
+    return writeTextAs(column.kind, text, out);
   }
 
   /** Writes group `index` of the payload `data` (its separator first unless `first`); returns the next `first`. */

@@ -7,6 +7,7 @@ import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { withTransactionConnection } from '../orm/index.js';
 import { inTransaction } from '../orm/transaction.js';
 import { CopySession } from '../copy/copy-session.js';
+import { CopyFormats } from '../copy/copy-format.js';
 import type { Segment, SegmentBuilder } from '../copy/segment.js';
 import { aborted, notACount, rowCountMismatch } from '../errors.js';
 import type { CopyPersistOptions, CopyPersistResult, CopyProgress } from '../api/options.js';
@@ -21,6 +22,12 @@ import { LifecycleHooks } from './lifecycle-hooks.js';
 import { DatabaseFilledValues } from './read-back.js';
 import { ScheduledInserts, manage, snapshotCollections } from './unit-of-work.js';
 import { UpsertDestination } from './upsert.js';
+
+/** What lives as long as the call's connection: the COPY session and the key reservation on it. */
+export interface Connected {
+  session: CopySession;
+  keys: KeyAssigner | undefined;
+}
 
 const DEFAULT_CHUNK_SIZE = 2000;
 // A streamed chunk's entities stay alive while it is encoded and sent; at 2000 they outlive V8's
@@ -45,6 +52,8 @@ export class CopyJob {
   readonly #items: ItemReader;
   readonly #upsert: UpsertDestination | undefined;
   readonly #reserveKeys: boolean;
+  /** Which tables go as binary COPY: decided per encoder at its first chunk. */
+  readonly #formats: CopyFormats;
   /** Input entities by position, for an upsert that learns their keys after its merge. */
   readonly #kept: Map<number, AnyEntity> | undefined;
   readonly #filled: DatabaseFilledValues | undefined;
@@ -66,6 +75,7 @@ export class CopyJob {
     this.abort = new Cancellation(options.signal);
     this.abort.check();
     this.progress = new Progress(options.onProgress);
+    this.#formats = new CopyFormats(options.format);
 
     this.#cascade = options.cascade === true;
     this.#hooks = options.hooks === false ? undefined : new LifecycleHooks(em);
@@ -94,14 +104,14 @@ export class CopyJob {
    * call is made atomic (the caller's transaction, within a savepoint, or one of its own). A failure
    * cancels the COPY in flight; so does the signal, whose abort is what the call then reports.
    */
-  async inTransaction<T>(work: (session: CopySession, keys: KeyAssigner | undefined) => Promise<T>): Promise<T> {
+  async inTransaction<T>(work: (connected: Connected) => Promise<T>): Promise<T> {
     return inTransaction(this.#em, trx =>
       withTransactionConnection(trx, async submit => {
         const session = new CopySession(this.#em, submit, this.#upsert);
         const keys = this.#reserveKeys ? new KeyAssigner(this.#em, session) : undefined;
         const stopWatching = this.abort.cancels(session);
         try {
-          return await work(session, keys);
+          return await work({ session, keys });
         } catch (e) {
           await session.abort(e instanceof Error ? e : new Error(String(e)));
           throw this.abort.errorFor(e);
@@ -129,8 +139,8 @@ export class CopyJob {
     return chunksOf(batch, order, this.#items, this.chunkSize, Array.isArray(this.#source) ? this.#source.length : undefined);
   }
 
-  /** Flush's steps before a row is encoded: initializers and `beforeCreate`, then the primary key. */
-  async beforeWrite(chunk: Chunk, keys: KeyAssigner | undefined): Promise<void> {
+  /** Flush's steps before a row is encoded: initializers and `beforeCreate`, then the primary key; then each new table's COPY format. */
+  async beforeWrite(chunk: Chunk, { session, keys }: Connected): Promise<void> {
     const hooks = this.#hooks;
     if (hooks) {
       for (const { entity, plan } of chunk.entries) {
@@ -140,6 +150,7 @@ export class CopyJob {
       }
     }
     await keys?.assign(chunk.entries, chunk.remaining);
+    await this.#formats.prepare(chunk.entries, sql => session.query(sql));
   }
 
   /** Encodes the chunk's rows into `builder`'s segments, noting each entity for after the copy. */

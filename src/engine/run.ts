@@ -24,7 +24,8 @@ export async function runCopy(
   destination?: UpsertDestination,
 ): Promise<CopyPersistResult> {
   const job = new CopyJob(em, rowClass, source, options, destination);
-  const result = await job.inTransaction(async (session, keys) => {
+  const result = await job.inTransaction(async connected => {
+    const { session } = connected;
     const builder = new SegmentBuilder();
     for await (const batch of job.batches()) {
       job.abort.check();
@@ -32,7 +33,7 @@ export async function runCopy(
       builder.follow(order?.sameTable);
       for (const chunk of job.chunksOf(batch, order)) {
         job.abort.check();
-        await job.beforeWrite(chunk, keys);
+        await job.beforeWrite(chunk, connected);
         job.write(chunk, builder);
         for (const segment of builder.take()) {
           await session.send(segment);

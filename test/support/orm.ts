@@ -4,6 +4,12 @@ import assert from 'node:assert/strict';
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { CopyEntityManager } from '../../src/index.js';
 import { mikroOrm } from '../../src/orm/index.js';
+import { formatDefaults } from '../../src/copy/copy-format.js';
+
+// `PG_COPY_FORMAT=binary npm test` runs every suite with binary COPY for each table that can take
+// it, from its first row; `csv` with CSV only. Unset: the default, 'auto'.
+if (process.env.PG_COPY_FORMAT === 'binary') Object.assign(formatDefaults, { format: 'auto', autoMinRows: 1 });
+else if (process.env.PG_COPY_FORMAT === 'csv') formatDefaults.format = 'csv';
 
 /** The MikroORM major version this run of the suite uses (set by scripts/test.mjs). */
 export const MIKRO_ORM_VERSION = Number(process.env.MIKRO_ORM_VERSION ?? '7');
