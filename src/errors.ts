@@ -515,6 +515,10 @@ export function rowCountMismatch(encoded: number, counted: number): CopyPersistE
   return new CopyPersistError('INTERNAL', `${encoded} rows were encoded but PostgreSQL counted ${counted}; nothing was written`);
 }
 
+export function statementAfterHeldCopy(): CopyPersistError {
+  return new CopyPersistError('INTERNAL', 'copyPersist: a statement after rows held to be written at once, outside a transaction; nothing was written');
+}
+
 export function unknownTransactionContext(): CopyPersistError {
   return new CopyPersistError('INTERNAL', 'copyPersist: unrecognised transaction context; expected a MikroORM 6 (knex) or 7 (Kysely) transaction');
 }

@@ -17,6 +17,7 @@ import { LifecycleHooks } from './lifecycle-hooks.js';
 import { setDeferredReferences } from './deferred-references.js';
 import { DatabaseFilledValues } from './read-back.js';
 import { ItemReader } from './item-reader.js';
+import { writesInOneStatement } from './one-statement.js';
 import { ScheduledInserts, manage, snapshotCollections } from './unit-of-work.js';
 import { readChunks, type CopySource } from '../input/read-chunks.js';
 import type { CopyPersistOptions, CopyPersistResult } from '../api/options.js';
@@ -63,9 +64,11 @@ export async function runCopy(
   const upsertDestination = upsert ? destination ?? new UpsertDestination(em, options, kept && (p => kept.get(p))) : undefined;
   // what the database filled in goes back onto entities the caller holds (not ones made from plain rows)
   const filled = options.readBack !== false && !upsert && (!rowClass || options.manage) ? new DatabaseFilledValues(em) : undefined;
+  // a call that is one statement needs no transaction of its own, and sends its rows at once
+  const oneStatement = writesInOneStatement(em, { rowMeta: items.rowMeta, source, options, chunkSize, upsert, hooks, readBack: !!filled });
   const result = await inTransaction(em, trx =>
     withTransactionConnection(trx, async submit => {
-      const session = new CopySession(em, submit, upsertDestination);
+      const session = new CopySession(em, submit, upsertDestination, undefined, oneStatement);
       const keys = options.assignKeys === false || keysAfterMerge ? undefined : new KeyAssigner(em, session);
       const onAbort = () => void session.abort(abortError(signal));
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -145,7 +148,7 @@ export async function runCopy(
         signal?.removeEventListener('abort', onAbort);
       }
     }),
-  );
+  oneStatement);
   scheduled.settle(em);
   if (written) manage(em, written);
   snapshotCollections(pivotCollections, options.manage === true);

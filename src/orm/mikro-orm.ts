@@ -64,6 +64,33 @@ export async function withTransactionConnection<T>(trx: unknown, work: (submit: 
   throw unknownTransactionContext();
 }
 
+/** What `withPooledConnection` needs of MikroORM's connection: Kysely (7) or knex (6) underneath. */
+interface PooledConnectionSource {
+  getClient?(): { connection?(): { execute<T>(work: (db: unknown) => Promise<T>): Promise<T> } } | undefined;
+  getKnex?(): { client: { acquireConnection(): Promise<{ query(query: Submittable): unknown }>; releaseConnection(connection: unknown): Promise<unknown> } };
+}
+
+/**
+ * Runs `work` on one pool connection without a transaction; `work` receives a context that
+ * `withTransactionConnection` takes like a transaction's. MikroORM 7: a Kysely bound to one
+ * connection (`db.connection()`); 6: knex's pooled `pg` Client, handed out as a knex transaction
+ * would hand out its own. Either way the connection goes back to the pool afterwards, and `pg-pool`
+ * or knex's pool discards it if it died meanwhile.
+ */
+export async function withPooledConnection<T>(connection: unknown, work: (trx: unknown) => Promise<T>): Promise<T> {
+  const source = connection as PooledConnectionSource;
+  const kysely = source.getClient?.();
+  if (typeof kysely?.connection === 'function') return kysely.connection().execute(work);
+  const knex = source.getKnex?.();
+  if (!knex) throw unknownTransactionContext();
+  const client = await knex.client.acquireConnection();
+  try {
+    return await work({ client: { acquireConnection: () => Promise.resolve(client) } } satisfies KnexTransaction);
+  } finally {
+    await knex.client.releaseConnection(client);
+  }
+}
+
 /** MikroORM 7 exports `isRaw`; MikroORM 6 marks raw SQL as `RawQueryFragment` instances. */
 export function isRawSql(value: unknown): boolean {
   const c = core as unknown as { isRaw?: (v: unknown) => boolean; RawQueryFragment?: new (...args: never[]) => unknown };

@@ -1,14 +1,21 @@
 // All or nothing: a copy runs inside the caller's transaction (within a savepoint, so a failed
-// copy leaves that transaction usable) or inside a transaction of its own.
+// copy leaves that transaction usable) or inside a transaction of its own — or, when the caller
+// has none and the whole write is one statement (engine/one-statement.ts), on one pool connection
+// without a transaction, as an INSERT in autocommit runs: the statement is atomic by itself.
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { discardIfStranded, watchPool } from './mikro-orm.js';
+import { discardIfStranded, watchPool, withPooledConnection } from './mikro-orm.js';
 
 let savepointCounter = 0;
 
-/** Runs `work` with a transaction context of `em`: the caller's, or a new one. */
-export async function inTransaction<T>(em: SqlEntityManager, work: (trx: unknown) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` with a transaction context of `em`: the caller's, or a new one. `oneStatement`: the
+ * work writes with one statement and nothing after it, so without a caller's transaction it needs
+ * none of its own (a pool connection is context enough).
+ */
+export async function inTransaction<T>(em: SqlEntityManager, work: (trx: unknown) => Promise<T>, oneStatement = false): Promise<T> {
   const connection = em.getConnection('write');
   const callerTrx: unknown = em.getTransactionContext();
+  if (!callerTrx && oneStatement) return withPooledConnection(connection, work);
   if (!callerTrx) {
     // MikroORM's own transaction handling: commit on success, rollback on error
     const pool = await watchPool(connection as { getNativeClient?: () => Promise<unknown> });
