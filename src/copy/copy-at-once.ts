@@ -68,19 +68,22 @@ class CopyAtOnceQuery implements Submittable {
 }
 
 /**
- * Runs `statements` as one query on the connection behind `submit`; resolves with each statement's
- * row count, or rejects with a `CopyAtOnceFailure`.
+ * Runs `statements` as one query on the connection behind `submit`, then `after` (a statement
+ * without rows: the COMMIT of a transaction the caller opened); resolves with each COPY's row
+ * count, or rejects with a `CopyAtOnceFailure`.
  */
-export function copyAtOnce(statements: readonly CopyStatement[], submit: (query: Submittable) => void): Promise<number[]> {
+export function copyAtOnce(statements: readonly CopyStatement[], submit: (query: Submittable) => void, after?: string): Promise<number[]> {
   return new Promise((resolve, reject) => {
-    const query = new CopyAtOnceQuery(messageOf(statements), failure => (failure ? reject(failure) : resolve(query.counts)));
+    const query = new CopyAtOnceQuery(messageOf(statements, after), failure => (failure ? reject(failure) : resolve(query.counts)));
     submit(query);
   });
 }
 
 /** Query('copy ...; copy ...'), then per statement CopyData and CopyDone, as one buffer. */
-function messageOf(statements: readonly CopyStatement[]): Buffer {
-  const text = Buffer.from(statements.map(s => s.sql).join('; '), 'utf8');
+function messageOf(statements: readonly CopyStatement[], after: string | undefined): Buffer {
+  const sql = statements.map(s => s.sql);
+  if (after) sql.push(after);
+  const text = Buffer.from(sql.join('; '), 'utf8');
   let size = 1 + 4 + text.length + 1;
   for (const { bytes } of statements) size += (bytes.length ? 1 + 4 + bytes.length : 0) + 1 + 4;
   const out = Buffer.allocUnsafe(size);

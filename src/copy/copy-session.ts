@@ -59,13 +59,18 @@ export class CopySession {
   #current: CurrentCopy | undefined;
   /** Segments held for one query at `finish`; undefined unless the session writes at once. */
   #held: HeldCopy[] | undefined;
+  /** Writing at once: a transaction was opened with the first statement (ended by the held query, or by `abort`). */
+  #begun = false;
   /** Rows written per entity class name. */
   readonly byEntity: Record<string, number> = {};
 
   /** `operation`: the public call this session serves, as database errors name it. */
   /**
-   * `atOnce`: the call's rows go in as one query at `finish` (copy-at-once.ts), which is atomic
-   * without a transaction; only for a call that runs no statement after its rows are sent.
+   * `atOnce`: the session runs on a connection without a transaction, for a call that runs no
+   * statement after its rows are sent. The rows go as one query at `finish` (copy-at-once.ts),
+   * atomic by itself. A statement before them (the key reservation) opens a transaction in the
+   * same message and the rows' query commits it: a sequence that hands out values WAL-logs them
+   * and so makes its statement commit with a WAL flush of its own, which one transaction shares.
    */
   constructor(em: SqlEntityManager, submit: (query: Submittable) => void, destination: CopyDestination = directDestination, operation = 'copyPersist', atOnce = false) {
     this.#em = em;
@@ -92,6 +97,10 @@ export class CopySession {
   /** Ends the COPY in flight, then runs one statement on the same connection. */
   async query(sql: string): Promise<WireResult> {
     if (this.#held?.length) throw statementAfterHeldCopy();
+    if (this.#held && !this.#begun) {
+      this.#begun = true;
+      return this.#run(`begin; ${sql}`);
+    }
     await this.#endCurrent();
     return this.#run(sql);
   }
@@ -120,6 +129,11 @@ export class CopySession {
   async abort(reason: Error): Promise<void> {
     // held rows were never sent; a query already sent cannot be called back, and settles by itself
     if (this.#held) this.#held = [];
+    if (this.#begun) {
+      this.#begun = false;
+      // on a dead connection this fails too, and the pool discards the connection
+      await this.#run('rollback').catch(() => undefined);
+    }
     const current = this.#current;
     this.#current = undefined;
     await current?.copy.abort(reason);
@@ -139,13 +153,15 @@ export class CopySession {
   async #sendHeld(): Promise<void> {
     const held = this.#held!;
     this.#held = [];
-    if (!held.length) return;
+    if (!held.length && !this.#begun) return;
     const startedAt = performance.now();
     const statements = held.map(h => ({ sql: h.sql, bytes: h.bytes.length === 1 ? h.bytes[0] : Buffer.concat(h.bytes) }));
     let counts: number[];
     try {
-      counts = await copyAtOnce(statements, this.#submit);
+      counts = await copyAtOnce(statements, this.#submit, this.#begun ? 'commit' : undefined);
+      this.#begun = false;
     } catch (e) {
+      if (!held.length) throw (e as CopyAtOnceFailure).error;
       const { error, statement } = e as CopyAtOnceFailure;
       const failed = held[Math.min(statement, held.length - 1)];
       throw this.#databaseError(error, failed.plan, failed.positions);

@@ -1,11 +1,12 @@
-// Whether a call's whole write can be one statement with nothing after it, so that without a
-// caller's transaction it needs none of its own (orm/transaction.ts) and its COPYs go as one query
-// (copy/copy-at-once.ts). A transaction of its own costs a 10-row call two round trips of its
-// five (BEGIN, COMMIT), and one more for the COPY to be answered before its rows are sent.
+// Whether a call's whole write can be one query with nothing after it, so that without a caller's
+// transaction it needs no MikroORM transaction (orm/transaction.ts) and its COPYs go as one query
+// (copy/copy-at-once.ts). MikroORM's transaction cost a 10-row call two round trips of its five
+// (BEGIN, COMMIT), and the COPY one more (its answer awaited before the rows were sent).
 //
-// The key reservation before the write is no reason for a transaction: a sequence hands out its
-// values outside any transaction, so a failed write leaves a gap either way, as a failed flush
-// does. What is a reason: anything that writes or reads after the rows are in (the read-back of
+// The key reservation before the write is no reason for MikroORM's transaction: the session opens
+// one in the same message and the rows' query commits it (a sequence hands out values outside any
+// transaction, so a failed write leaves a gap either way, as a failed flush does). What is a
+// reason: anything that writes or reads after the rows are in (the read-back of
 // database-filled values, afterCreate hooks, the UPDATEs closing a cycle, pivot rows, an upsert's
 // merge), more than one chunk (each chunk's keys are reserved between two COPYs), and a signal
 // that may abort the call once the rows are sent.

@@ -69,7 +69,7 @@ export async function runCopy(
   const result = await inTransaction(em, trx =>
     withTransactionConnection(trx, async submit => {
       const session = new CopySession(em, submit, upsertDestination, undefined, oneStatement);
-      const keys = options.assignKeys === false || keysAfterMerge ? undefined : new KeyAssigner(em, session);
+      const keys = options.assignKeys === false || keysAfterMerge ? undefined : new KeyAssigner(em, session, oneStatement);
       const onAbort = () => void session.abort(abortError(signal));
       signal?.addEventListener('abort', onAbort, { once: true });
       try {

@@ -1,7 +1,9 @@
 // All or nothing: a copy runs inside the caller's transaction (within a savepoint, so a failed
 // copy leaves that transaction usable) or inside a transaction of its own — or, when the caller
-// has none and the whole write is one statement (engine/one-statement.ts), on one pool connection
-// without a transaction, as an INSERT in autocommit runs: the statement is atomic by itself.
+// has none and the whole write is one query (engine/one-statement.ts), on one pool connection
+// without MikroORM's transaction: that query is atomic by itself, and the session opens and
+// commits a transaction in the messages it sends anyway when a statement comes before it
+// (copy/copy-session.ts), saving BEGIN's and COMMIT's round trips.
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { discardIfStranded, watchPool, withPooledConnection } from './mikro-orm.js';
 
@@ -9,8 +11,8 @@ let savepointCounter = 0;
 
 /**
  * Runs `work` with a transaction context of `em`: the caller's, or a new one. `oneStatement`: the
- * work writes with one statement and nothing after it, so without a caller's transaction it needs
- * none of its own (a pool connection is context enough).
+ * work writes with one query and nothing after it, so without a caller's transaction it gets a
+ * pool connection as its context, and its session makes it atomic (`CopySession`'s `atOnce`).
  */
 export async function inTransaction<T>(em: SqlEntityManager, work: (trx: unknown) => Promise<T>, oneStatement = false): Promise<T> {
   const connection = em.getConnection('write');
