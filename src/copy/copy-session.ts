@@ -64,8 +64,9 @@ export class CopySession {
   /** Rows written per entity class name. */
   readonly byEntity: Record<string, number> = {};
 
-  /** `operation`: the public call this session serves, as database errors name it. */
   /**
+   * `operation`: the public call this session serves, as database errors name it.
+   *
    * `atOnce`: the session runs on a connection without a transaction, for a call that runs no
    * statement after its rows are sent. The rows go as one query at `finish` (copy-at-once.ts),
    * atomic by itself. A statement before them (the key reservation) opens a transaction in the
