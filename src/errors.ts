@@ -525,8 +525,14 @@ export function syncWithoutScope(entity: string): CopyPersistError {
   return new CopyPersistError('INVALID_INPUT', 'copySync needs a `where` scope (`{}` for the whole table)', { entity });
 }
 
-export function rowCountMismatch(encoded: number, counted: number): CopyPersistError {
-  return new CopyPersistError('INTERNAL', `${encoded} rows were encoded but PostgreSQL counted ${counted}; nothing was written`);
+/** `committed`: a one-statement write, whose query committed with its rows before the count was seen. */
+export function rowCountMismatch(encoded: number, counted: number, committed = false): CopyPersistError {
+  const outcome = committed ? 'the rows PostgreSQL counted were committed' : 'nothing was written';
+  return new CopyPersistError('INTERNAL', `${encoded} rows were encoded but PostgreSQL counted ${counted}; ${outcome}`);
+}
+
+export function statementAfterHeldCopy(): CopyPersistError {
+  return new CopyPersistError('INTERNAL', 'copyPersist: a statement after rows held to be written at once, outside a transaction; nothing was written');
 }
 
 export function unknownTransactionContext(): CopyPersistError {

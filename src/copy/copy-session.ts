@@ -6,10 +6,11 @@
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { Submittable } from '../orm/index.js';
 import type { RowShape } from '../encoding/csv-row.js';
-import { CopyPersistError, annotateDatabaseError, copyLineOf } from '../errors.js';
+import { CopyPersistError, annotateDatabaseError, copyLineOf, statementAfterHeldCopy } from '../errors.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
 import { CopyIn } from './copy-in.js';
 import { BINARY_HEADER, BINARY_TRAILER } from '../encoding/pg-binary.js';
+import { copyAtOnce, type CopyAtOnceFailure } from './copy-at-once.js';
 import { runQuery, type WireResult } from './wire-query.js';
 import type { Segment } from './segment.js';
 
@@ -45,6 +46,15 @@ export const directDestination: CopyDestination = {
   close: async (_plan, _columns, copied) => copied,
 };
 
+/** A segment held back until `finish`, to go with the others in one query (`atOnce`). */
+interface HeldCopy {
+  plan: EntityPlan;
+  binary: boolean;
+  sql: string;
+  bytes: Buffer[];
+  positions: number[];
+}
+
 export class CopySession {
   readonly #em: SqlEntityManager;
   readonly #submit: (query: Submittable) => void;
@@ -52,12 +62,25 @@ export class CopySession {
   readonly #run: RunQuery;
   readonly #operation: string;
   #current: CurrentCopy | undefined;
+  /** Segments held for one query at `finish`; undefined unless the session writes at once. */
+  #held: HeldCopy[] | undefined;
+  /** Writing at once: a transaction was opened with the first statement (ended by the held query, or by `abort`). */
+  #begun = false;
   /** Rows written per entity class name. */
   readonly byEntity: Record<string, number> = {};
 
-  /** `operation`: the public call this session serves, as database errors name it. */
-  constructor(em: SqlEntityManager, submit: (query: Submittable) => void, destination: CopyDestination = directDestination, operation = 'copyPersist') {
+  /**
+   * `operation`: the public call this session serves, as database errors name it.
+   *
+   * `atOnce`: the session runs on a connection without a transaction, for a call that runs no
+   * statement after its rows are sent. The rows go as one query at `finish` (copy-at-once.ts),
+   * atomic by itself. A statement before them (the key reservation) opens a transaction in the
+   * same message and the rows' query commits it: a sequence that hands out values WAL-logs them
+   * and so makes its statement commit with a WAL flush of its own, which one transaction shares.
+   */
+  constructor(em: SqlEntityManager, submit: (query: Submittable) => void, destination: CopyDestination = directDestination, operation = 'copyPersist', atOnce = false) {
     this.#em = em;
+    this.#held = atOnce ? [] : undefined;
     this.#operation = operation;
     this.#submit = submit;
     this.#destination = destination;
@@ -66,6 +89,7 @@ export class CopySession {
 
   /** Sends one segment, continuing the current COPY when table and columns match. */
   async send(segment: Segment): Promise<void> {
+    if (this.#held) return this.#hold(segment);
     const current = this.#current;
     if (!current || current.plan !== segment.encoder.plan || current.shape !== segment.shape || current.binary !== segment.binary) {
       await this.#endCurrent();
@@ -78,12 +102,18 @@ export class CopySession {
 
   /** Ends the COPY in flight, then runs one statement on the same connection. */
   async query(sql: string): Promise<WireResult> {
+    if (this.#held?.length) throw statementAfterHeldCopy();
+    if (this.#held && !this.#begun) {
+      this.#begun = true;
+      return this.#run(`begin; ${sql}`);
+    }
     await this.#endCurrent();
     return this.#run(sql);
   }
 
   /** Ends the COPY in flight, then runs one more COPY of ready CSV text (`sql` is its statement). */
   async copyText(sql: string, text: string): Promise<number> {
+    if (this.#held?.length) throw statementAfterHeldCopy();
     await this.#endCurrent();
     const copy = CopyIn.start(sql, this.#submit);
     try {
@@ -97,26 +127,73 @@ export class CopySession {
 
   /** Ends the last COPY. */
   async finish(): Promise<void> {
+    if (this.#held) return this.#sendHeld();
     await this.#endCurrent();
   }
 
   /** Cancels the COPY in flight, if any, and waits until the connection is free again. */
   async abort(reason: Error): Promise<void> {
+    // held rows were never sent; a query already sent cannot be called back, and settles by itself
+    if (this.#held) this.#held = [];
+    if (this.#begun) {
+      this.#begun = false;
+      // on a dead connection this fails too, and the pool discards the connection
+      await this.#run('rollback').catch(() => undefined);
+    }
     const current = this.#current;
     this.#current = undefined;
     await current?.copy.abort(reason);
+  }
+
+  #hold(segment: Segment): void {
+    const held = this.#held!;
+    const { plan } = segment.encoder;
+    const binary = segment.binary;
+    const sql = copySql(plan.table, segment.encoder.columnsOf(segment.shape), binary);
+    let last = held[held.length - 1];
+    if (!last || last.sql !== sql || last.plan !== plan) held.push((last = { plan, binary, sql, bytes: binary ? [BINARY_HEADER] : [], positions: [] }));
+    last.bytes.push(segment.bytes!);
+    appendRuns(last.positions, segment.positions);
+  }
+
+  /** The held segments as one query: all stored, or none. */
+  async #sendHeld(): Promise<void> {
+    const held = this.#held!;
+    this.#held = [];
+    if (!held.length && !this.#begun) return;
+    const startedAt = performance.now();
+    const statements = held.map(h => {
+      const bytes = h.binary ? [...h.bytes, BINARY_TRAILER] : h.bytes;
+      return { sql: h.sql, bytes: bytes.length === 1 ? bytes[0] : Buffer.concat(bytes) };
+    });
+    let counts: number[];
+    try {
+      counts = await copyAtOnce(statements, this.#submit, this.#begun ? 'commit' : undefined);
+      this.#begun = false;
+    } catch (e) {
+      if (!held.length) throw (e as CopyAtOnceFailure).error;
+      const { error, statement } = e as CopyAtOnceFailure;
+      const failed = held[Math.min(statement, held.length - 1)];
+      throw this.#databaseError(error, failed.plan, failed.positions);
+    }
+    const took = Math.round(performance.now() - startedAt);
+    held.forEach((h, i) => {
+      const name = h.plan.entityName;
+      this.byEntity[name] = (this.byEntity[name] ?? 0) + counts[i];
+      this.#em.config.getLogger().logQuery({ query: h.sql, took, affected: counts[i], level: 'info' });
+    });
   }
 
   async #start(segment: Segment): Promise<void> {
     const { plan } = segment.encoder;
     const columns = segment.encoder.columnsOf(segment.shape);
     const into = await this.#destination.open(plan, columns, this.#run);
-    // identifiers come from metadata and are quoted by the platform; no data reaches this SQL
-    const sql = `copy ${into.table} (${into.columns.join(', ')}) from stdin with (format ${segment.binary ? 'binary' : 'csv'})`;
+    const sql = copySql(into.table, into.columns, segment.binary);
     const copy = CopyIn.start(sql, this.#submit);
     this.#current = { plan, shape: segment.shape, binary: segment.binary, columns, into: into.table, copy, sql, startedAt: performance.now(), positions: [] };
     if (segment.binary) await this.#guard(this.#current, () => copy.write(BINARY_HEADER));
   }
+
 
   async #endCurrent(): Promise<void> {
     const current = this.#current;
@@ -143,15 +220,25 @@ export class CopySession {
     } catch (e) {
       if (e !== current.copy.error) throw e;
       this.#current = undefined;
-      const line = copyLineOf(e);
-      const converted = this.#em.getDriver().convertException(e as Error);
-      throw annotateDatabaseError(converted, {
-        entity: current.plan.entityName,
-        line,
-        position: line === undefined ? undefined : positionOfLine(current.positions, line),
-      }, this.#operation);
+      throw this.#databaseError(e as Error, current.plan, current.positions);
     }
   }
+
+  /** A COPY's failure from the server as MikroORM's exception, naming the entity and the input position of the row. */
+  #databaseError(e: Error, plan: EntityPlan, positions: readonly number[]): Error {
+    const line = copyLineOf(e);
+    const converted = this.#em.getDriver().convertException(e);
+    return annotateDatabaseError(converted, {
+      entity: plan.entityName,
+      line,
+      position: line === undefined ? undefined : positionOfLine(positions, line),
+    }, this.#operation);
+  }
+}
+
+// identifiers come from metadata and are quoted by the platform; no data reaches this SQL
+function copySql(table: string, columns: readonly string[], binary: boolean): string {
+  return `copy ${table} (${columns.join(', ')}) from stdin with (format ${binary ? 'binary' : 'csv'})`;
 }
 
 function appendRuns(into: number[], runs: readonly number[]): void {

@@ -9,12 +9,19 @@ export interface WireResult {
   rowCount: number;
 }
 
-/** Runs one SQL statement (no parameters: callers quote identifiers through the platform). */
+interface PgResult {
+  rows: Record<string, unknown>[];
+  rowCount: number | null;
+}
+
+/** Runs one SQL statement (no parameters: callers quote identifiers through the platform); of several, the last one's result. */
 export function runQuery(sql: string, submit: (query: Submittable) => void): Promise<WireResult> {
   return new Promise((resolve, reject) => {
     const query = new pg.Query({
       text: sql,
-      callback: (error: Error | null, result?: { rows: Record<string, unknown>[]; rowCount: number | null }) => {
+      callback: (error: Error | null, results?: PgResult | PgResult[]) => {
+        // several statements in one text give one result each: the last is the one asked for
+        const result = Array.isArray(results) ? results[results.length - 1] : results;
         if (error) reject(error);
         else resolve({ rows: result?.rows ?? [], rowCount: result?.rowCount ?? 0 });
       },

@@ -26,12 +26,19 @@ function digits(buffer: Buffer, at: number, value: number, width: number): void 
   }
 }
 
+const EMPTY = Buffer.alloc(0);
+/** The first buffer of a writer: big enough for a small call's rows, grown (doubling) for a large one. */
+const FIRST_CAPACITY = 4 * 1024;
+
 export class ChunkWriter {
-  #buffer: Buffer;
+  // allocated at the first write, at the size the last chunk reached: a 10-row call then allocates
+  // a few KB, not 64 KB twice (outside V8's heap, such buffers bring on full collections)
+  #buffer: Buffer = EMPTY;
+  #capacity: number;
   #length = 0;
 
-  constructor(capacity = 64 * 1024) {
-    this.#buffer = Buffer.allocUnsafe(capacity);
+  constructor(capacity = FIRST_CAPACITY) {
+    this.#capacity = capacity;
   }
 
   get length(): number {
@@ -365,7 +372,8 @@ export class ChunkWriter {
    */
   take(): Buffer {
     const bytes = this.#buffer.subarray(0, this.#length);
-    this.#buffer = Buffer.allocUnsafe(Math.max(this.#buffer.length, 64 * 1024));
+    this.#capacity = Math.max(this.#buffer.length, this.#capacity);
+    this.#buffer = EMPTY;
     this.#length = 0;
     return bytes;
   }
@@ -373,7 +381,7 @@ export class ChunkWriter {
   #reserve(bytes: number): void {
     const needed = this.#length + bytes;
     if (needed <= this.#buffer.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(needed, this.#buffer.length * 2));
+    const grown = Buffer.allocUnsafe(Math.max(needed, this.#buffer.length * 2, this.#capacity));
     this.#buffer.copy(grown, 0, 0, this.#length);
     this.#buffer = grown;
   }

@@ -12,6 +12,7 @@ import { Utils, helper, type AnyEntity, type EntityProperty, type Platform } fro
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { CopySession } from '../copy/copy-session.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
+import { isRowView } from '../plan/row-view.js';
 
 const INT4_COLUMN = /^(int|integer|int4|serial|serial4|smallint|int2|smallserial|serial2)\b/i;
 
@@ -41,10 +42,17 @@ export class KeyAssigner {
   readonly #platform: Platform;
   readonly #session: CopySession;
   readonly #targets = new Map<string, KeyTarget>();
+  readonly #viewsKeyless: boolean;
 
-  constructor(em: SqlEntityManager, session: CopySession) {
+  /**
+   * `viewsKeyless`: rows read as views (plan/row-view.ts) get no reserved keys but the column's
+   * default, the same values in the same order: for a call whose rows nothing else references
+   * (one-statement.ts), where nobody could see a view's key, this saves the reservation's round trip.
+   */
+  constructor(em: SqlEntityManager, session: CopySession, viewsKeyless = false) {
     this.#platform = em.getPlatform();
     this.#session = session;
+    this.#viewsKeyless = viewsKeyless;
   }
 
   /**
@@ -57,7 +65,7 @@ export class KeyAssigner {
     const pending = new Map<string, { plan: EntityPlan; entities: AnyEntity[] }>();
     for (const { plan, entity } of entries) {
       const prop = keyProp(plan);
-      if (!prop || entity[prop.name] != null) continue;
+      if (!prop || entity[prop.name] != null || (this.#viewsKeyless && isRowView(entity))) continue;
       let group = pending.get(plan.table);
       if (!group) pending.set(plan.table, (group = { plan, entities: [] }));
       group.entities.push(entity);

@@ -20,6 +20,7 @@ import { setDeferredReferences } from './deferred-references.js';
 import { ItemReader } from './item-reader.js';
 import { LifecycleHooks } from './lifecycle-hooks.js';
 import { DatabaseFilledValues } from './read-back.js';
+import { writesInOneStatement } from './one-statement.js';
 import { ScheduledInserts, manage, snapshotCollections } from './unit-of-work.js';
 import { UpsertDestination } from './upsert.js';
 
@@ -52,6 +53,8 @@ export class CopyJob {
   readonly #items: ItemReader;
   readonly #upsert: UpsertDestination | undefined;
   readonly #reserveKeys: boolean;
+  /** The whole write is one query with nothing after it (one-statement.ts). */
+  readonly #oneStatement: boolean;
   /** Which tables go as binary COPY: decided per encoder at its first chunk. */
   readonly #formats: CopyFormats;
   /** Input entities by position, for an upsert that learns their keys after its merge. */
@@ -97,6 +100,8 @@ export class CopyJob {
     this.#reserveKeys = options.assignKeys !== false && !keysAfterMerge;
     // what the database filled in goes back onto entities the caller holds (not ones made from plain rows)
     this.#filled = options.readBack !== false && !upsert && (!rowClass || options.manage) ? new DatabaseFilledValues(em) : undefined;
+    // a call that is one statement needs no transaction of its own, and sends its rows at once
+    this.#oneStatement = writesInOneStatement(em, { rowMeta: this.#items.rowMeta, source, options, chunkSize: this.chunkSize, upsert, hooks, readBack: !!this.#filled });
   }
 
   /**
@@ -107,8 +112,8 @@ export class CopyJob {
   async inTransaction<T>(work: (connected: Connected) => Promise<T>): Promise<T> {
     return inTransaction(this.#em, trx =>
       withTransactionConnection(trx, async submit => {
-        const session = new CopySession(this.#em, submit, this.#upsert);
-        const keys = this.#reserveKeys ? new KeyAssigner(this.#em, session) : undefined;
+        const session = new CopySession(this.#em, submit, this.#upsert, undefined, this.#oneStatement);
+        const keys = this.#reserveKeys ? new KeyAssigner(this.#em, session, this.#oneStatement) : undefined;
         const stopWatching = this.abort.cancels(session);
         try {
           return await work({ session, keys });
@@ -119,6 +124,7 @@ export class CopyJob {
           stopWatching();
         }
       }),
+      this.#oneStatement,
     );
   }
 
@@ -180,7 +186,7 @@ export class CopyJob {
     const byEntity = session.byEntity;
     const result: CopyPersistResult = { rows: Object.values(byEntity).reduce((sum, n) => sum + n, 0), byEntity };
     if (!this.#upsert) {
-      if (result.rows !== this.#encoded) throw rowCountMismatch(this.#encoded, result.rows);
+      if (result.rows !== this.#encoded) throw rowCountMismatch(this.#encoded, result.rows, this.#oneStatement);
       return result;
     }
     result.upserted = { inserted: 0, updated: 0, skipped: 0 };

@@ -5,7 +5,7 @@
 // value for the whole transaction (`now()`, `current_timestamp(3)` of a Date version) is evaluated
 // once, in the copy's transaction; anything else (`gen_random_uuid()`, generated columns) is
 // selected by primary key after the copy (staged-keys.ts). Only entities the caller holds get them.
-import { ReferenceKind, helper, type AnyEntity, type EntityProperty } from '@mikro-orm/core';
+import { ReferenceKind, helper, type AnyEntity, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { CopySession } from '../copy/copy-session.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
@@ -38,7 +38,7 @@ export class DatabaseFilledValues {
   /** Per written entity: sets known defaults; remembers it when another filled property is still empty. */
   note(entity: AnyEntity, plan: EntityPlan): void {
     let props = this.#props.get(plan);
-    if (!props) this.#props.set(plan, (props = filledProps(plan)));
+    if (!props) this.#props.set(plan, (props = filledProps(plan.meta)));
     for (const { prop, value } of props.constant) {
       // left out of the row, so the database wrote its default — what RETURNING would give back
       if (entity[prop.name] == null) entity[prop.name] = value;
@@ -97,9 +97,15 @@ function isEmptyIn(entity: AnyEntity, props: readonly EntityProperty[]): boolean
   return props.some(prop => entity[prop.name] == null);
 }
 
+/** Could a copy of this class's rows ask the database for filled values afterwards (not known without asking)? */
+export function mayReadBack(meta: EntityMetadata): boolean {
+  const { perTransaction, perRow } = filledProps(meta);
+  return perTransaction.length > 0 || perRow.length > 0;
+}
+
 /** As flush's `reloadVersionValues` for a new entity: scalar columns the INSERT leaves to the database. */
-function filledProps(plan: EntityPlan): FilledProps {
-  const props = plan.meta.props.filter(prop =>
+function filledProps(meta: EntityMetadata): FilledProps {
+  const props = meta.props.filter(prop =>
     prop.kind === ReferenceKind.SCALAR &&
     !prop.primary &&
     !prop.embedded &&

@@ -5,12 +5,17 @@
 // This file is compiled against MikroORM 7's declarations too (`npm test`, `npm run typecheck`),
 // so what only 6 has is read through the small structural types below rather than through 6's own.
 import * as core from '@mikro-orm/core';
-import { RawQueryFragment, type EntityManager, type EntityMetadata, type MetadataStorage } from '@mikro-orm/core';
+import { RawQueryFragment, type Connection, type EntityManager, type EntityMetadata, type MetadataStorage } from '@mikro-orm/core';
 import { PostgreSqlConnection } from '@mikro-orm/postgresql';
 import { unknownTransactionContext } from '../errors.js';
 import type { ConfigurationLoader, MikroOrmVersion, OrmWithSchema, Submittable } from './mikro-orm-version.js';
 
 /** The knex transaction of MikroORM 6: its client hands out the transaction's own `pg` Client. */
+/** knex as MikroORM 6's connection holds it: its pool hands out `pg` Clients. */
+interface PooledKnex {
+  client: { acquireConnection(): Promise<{ query(query: Submittable): unknown }>; releaseConnection(connection: unknown): Promise<unknown> };
+}
+
 interface KnexTransaction {
   client: { acquireConnection(): Promise<{ query(query: Submittable): unknown }> };
 }
@@ -40,6 +45,18 @@ export const mikroOrm6: MikroOrmVersion = {
     if (!isKnexTransaction(trx)) throw unknownTransactionContext();
     const client = await trx.client.acquireConnection();
     return work(query => void client.query(query));
+  },
+
+  // knex's pooled `pg` Client, handed out as a knex transaction hands out its own
+  async withPooledConnection<T>(connection: Connection, work: (context: unknown) => Promise<T>): Promise<T> {
+    const knex = (connection as Connection & { getKnex?(): PooledKnex }).getKnex?.();
+    if (!knex) throw unknownTransactionContext();
+    const client = await knex.client.acquireConnection();
+    try {
+      return await work({ client: { acquireConnection: () => Promise.resolve(client) } } satisfies KnexTransaction);
+    } finally {
+      await knex.client.releaseConnection(client);
+    }
   },
 
   // knex gives a transaction's connection back to its pool even when the ROLLBACK fails

@@ -83,6 +83,14 @@ export const mikroOrm7: MikroOrmVersion = {
     );
   },
 
+  // a Kysely bound to one pool connection (`db.connection()`): its executor lends that connection
+  // as a transaction's does
+  withPooledConnection<T>(connection: Connection, work: (context: unknown) => Promise<T>): Promise<T> {
+    const kysely = (connection as Connection & { getClient?(): { connection?(): { execute<R>(work: (db: unknown) => Promise<R>): Promise<R> } } }).getClient?.();
+    if (typeof kysely?.connection !== 'function') throw unknownTransactionContext();
+    return kysely.connection().execute(work);
+  },
+
   watchPool(connection: Connection) {
     // the `pg` Pool is `getNativeClient()` of 7's SQL connection, not of core's `Connection`
     return watchPool(connection as Connection & { getNativeClient?: () => Promise<unknown> });

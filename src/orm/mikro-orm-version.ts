@@ -43,6 +43,13 @@ export interface MikroOrmVersion {
    */
   withTransactionConnection<T>(trx: unknown, work: (submit: (query: Submittable) => void) => Promise<T>): Promise<T>;
 
+  /**
+   * Runs `work` on one connection of `connection`'s pool, outside any transaction; `work` gets a
+   * context that `withTransactionConnection` takes like a transaction's. The connection goes back
+   * to the pool afterwards (discarded by the pool if it died meanwhile).
+   */
+  withPooledConnection<T>(connection: Connection, work: (context: unknown) => Promise<T>): Promise<T>;
+
   /** Starts tracking the clients checked out of `connection`'s pool, where a stranded one can occur. */
   watchPool(connection: Connection): Promise<WatchedPool | undefined>;
 

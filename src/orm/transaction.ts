@@ -1,14 +1,23 @@
 // All or nothing: a copy runs inside the caller's transaction (within a savepoint, so a failed
-// copy leaves that transaction usable) or inside a transaction of its own.
+// copy leaves that transaction usable) or inside a transaction of its own — or, when the caller
+// has none and the whole write is one query (engine/one-statement.ts), on one pool connection
+// without MikroORM's transaction: that query is atomic by itself, and the session opens and
+// commits a transaction in the messages it sends anyway when a statement comes before it
+// (copy/copy-session.ts), saving BEGIN's and COMMIT's round trips.
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { mikroOrm } from './index.js';
 
 let savepointCounter = 0;
 
-/** Runs `work` with a transaction context of `em`: the caller's, or a new one. */
-export async function inTransaction<T>(em: SqlEntityManager, work: (trx: unknown) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` with a transaction context of `em`: the caller's, or a new one. `oneStatement`: the
+ * work writes with one query and nothing after it, so without a caller's transaction it gets a
+ * pool connection as its context, and its session makes it atomic (`CopySession`'s `atOnce`).
+ */
+export async function inTransaction<T>(em: SqlEntityManager, work: (trx: unknown) => Promise<T>, oneStatement = false): Promise<T> {
   const connection = em.getConnection('write');
   const callerTrx: unknown = em.getTransactionContext();
+  if (!callerTrx && oneStatement) return mikroOrm.withPooledConnection(connection, work);
   if (!callerTrx) {
     // MikroORM's own transaction handling: commit on success, rollback on error
     const pool = await mikroOrm.watchPool(connection);
