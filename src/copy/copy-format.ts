@@ -31,7 +31,8 @@ export const formatDefaults: { format: CopyFormat; autoMinRows: number } = { for
 export class CopyFormats {
   readonly #format: CopyFormat;
   readonly #minRows: number;
-  readonly #decided = new Set<CsvRowEncoder>();
+  /** Encoders decided in this call, with their binary twin (undefined: CSV). */
+  readonly #decided = new Map<CsvRowEncoder, CsvRowEncoder | undefined>();
 
   /** Checks the option at once, before anything is read or written. */
   constructor(format: CopyFormat | undefined) {
@@ -41,10 +42,11 @@ export class CopyFormats {
   }
 
   /**
-   * Before a chunk of rows is encoded: switches the encoders whose tables take binary, reading
-   * their column types through `query` (the call's connection).
+   * Before a chunk of rows is encoded: gives each entry whose table takes binary in this call the
+   * binary encoder of its table, deciding at the first chunk that holds enough of its rows and
+   * reading the column types through `query` (the call's connection).
    */
-  async prepare(entries: readonly { encoder: CsvRowEncoder }[], query: (sql: string) => Promise<WireResult>): Promise<void> {
+  async prepare(entries: { encoder: CsvRowEncoder }[], query: (sql: string) => Promise<WireResult>): Promise<void> {
     if (this.#format === 'csv') return;
     let counts: Map<CsvRowEncoder, number> | undefined;
     for (const { encoder } of entries) {
@@ -54,11 +56,15 @@ export class CopyFormats {
     }
     for (const [encoder, rows] of counts ?? []) {
       if (rows < this.#minRows) continue;
-      this.#decided.add(encoder);
       const columns = await this.#binaryColumns(encoder, query);
-      if (columns) encoder.useBinary(columns);
+      this.#decided.set(encoder, columns && encoder.withBinary(columns));
+    }
+    for (const entry of entries) {
+      const binary = this.#decided.get(entry.encoder);
+      if (binary) entry.encoder = binary;
     }
   }
+
 
   /** The binary form of each column of the encoder's groups, or undefined when one has none. */
   async #binaryColumns(encoder: CsvRowEncoder, query: (sql: string) => Promise<WireResult>): Promise<BinaryColumn[][] | undefined> {

@@ -93,10 +93,16 @@ export class CsvRowEncoder {
     return this.#binaryColumns;
   }
 
-  /** Writes rows from now on as binary tuples, with `columns` (one per field of each group); see copy/copy-format.ts. */
-  useBinary(columns: BinaryColumn[][]): void {
-    this.#binaryColumns = columns;
-    this.#binary = compileRowWriter(this.#em, this, true);
+  /**
+   * An encoder of the same plan that writes binary tuples, with `columns` (one per field of each
+   * group); see copy/copy-format.ts. A new one rather than a switch: an encoder may be shared by
+   * calls (kept per ORM), and the format is one call's choice, read from that call's catalog.
+   */
+  withBinary(columns: BinaryColumn[][]): CsvRowEncoder {
+    const twin = new CsvRowEncoder(this.#em, this.plan);
+    twin.#binaryColumns = columns;
+    twin.#binary = compileRowWriter(this.#em, twin, true);
+    return twin;
   }
 
   /** A row whose values do not all have an exact binary form: taken back, then written as CSV, which the server parses as ever. */
