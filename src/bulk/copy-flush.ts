@@ -121,7 +121,7 @@ class CopyWrites implements FlushScope {
         );
         await run(`drop table ${staging}`);
         out.affectedRows += res.rowCount;
-        if (returning.length) out.rows!.push(...res.rows);
+        if (returning.length) for (const row of res.rows) out.rows!.push(row);
         else for (let i = 0; i < part.rows; i++) out.rows!.push({});
       }
     });
@@ -176,7 +176,7 @@ class CopyWrites implements FlushScope {
         );
         await run(`drop table ${staging}`);
         out.affectedRows += res.rowCount;
-        if (returning.length) out.rows!.push(...res.rows);
+        if (returning.length) for (const row of res.rows) out.rows!.push(row);
       }
     });
     if (!returning.length) delete out.rows;

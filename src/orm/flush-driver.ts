@@ -129,7 +129,7 @@ export function installFlushScope(em: SqlEntityManager): void {
     const or = scope && Array.isArray(where?.$or) && Utils.getObjectKeysSize(where) === 1 ? (where.$or as Dictionary[]) : undefined;
     if (!or || or.length <= size()) return original.find.call(this, entityName, where, options);
     const rows: Dictionary[] = [];
-    for (let i = 0; i < or.length; i += size()) rows.push(...(await original.find.call(this, entityName, { $or: or.slice(i, i + size()) }, options)));
+    for (let i = 0; i < or.length; i += size()) for (const row of await original.find.call(this, entityName, { $or: or.slice(i, i + size()) }, options)) rows.push(row);
     return rows;
   };
   // pivot rows: MikroORM's own persister, in its own batch size
@@ -156,7 +156,7 @@ async function inSlices(length: number, size: number, write: (from: number, to: 
   for (let from = 0; from < length; from += size) {
     const res = await write(from, Math.min(length, from + size));
     merged.affectedRows += res.affectedRows ?? 0;
-    merged.rows!.push(...(res.rows ?? []));
+    for (const row of res.rows ?? []) merged.rows!.push(row);
     merged.insertId ??= res.insertId;
     merged.row ??= res.row;
   }

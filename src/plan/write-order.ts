@@ -109,7 +109,8 @@ export function orderForWrite(em: SqlEntityManager, items: readonly AnyEntity[],
   for (const root of [...tableOrder.keys()].sort((a, b) => tableOrder.get(a)! - tableOrder.get(b)!)) {
     const rows = byTable.get(root) ?? [];
     if (!rows.some(row => sameTable.has(row))) {
-      ordered.push(...rows);
+      // not push(...rows): a spread of a million arguments overflows the stack
+      for (const row of rows) ordered.push(row);
       continue;
     }
     const state = new Map<AnyEntity, 1 | 2>(); // 1: on the path, 2: written

@@ -180,6 +180,18 @@ describe('cascade: whole object graphs', () => {
     await assertPoolHealthy(copyOrm);
   });
 
+  it('orders a table of 300k rows (more than one spread of arguments can take) and writes them all', async () => {
+    const em = copyOrm.em.fork() as CopyEntityManager;
+    const author = em.create(copySide.Author, { name: 'prolific' }, { persist: false });
+    const books = Array.from({ length: 300_000 }, (_, i) => em.create(copySide.Book, { title: `b${i}`, author }, { persist: false }));
+    // books first: the write order must put the author before them
+    const result = await em.copyPersist([...books, author]);
+    assert.deepEqual(result.byEntity, { Author: 1, Book: 300_000 });
+    const [{ n }] = await copyOrm.em.getConnection().execute(`select count(*)::int as n from graph_copy.book where author_id = ${author.id}`);
+    assert.equal(n, 300_000);
+    await copyOrm.em.getConnection().execute(`delete from graph_copy.book where author_id = ${author.id}`);
+  });
+
   it('references managed entities and references instead of copying them again', async () => {
     const em = copyOrm.em.fork() as CopyEntityManager;
     const existingTag = await em.findOneOrFail(copySide.Tag, { name: 'tag 0' });
