@@ -19,7 +19,7 @@ export interface Batch {
   ordered: boolean;
   /** How many of `entities` are the input items (the rest: pivot rows made from their keys). */
   inputs: number;
-  /** Input positions of the entities, when ordered; else of the rows after the input items. */
+  /** Input positions of the rows after the input items (pivot rows made from plain rows' keys). */
   positions?: Map<AnyEntity, number>;
 }
 
@@ -81,15 +81,7 @@ function readBatch(reader: ItemReader, items: readonly object[], first: number, 
   }
   const linked = links.rows.length > 0;
   const all = linked ? [...entities, ...links.rows] : entities;
-  const positions = ordered ? positionsOf(entities, first, linked ? links.positions : undefined) : linked ? links.positions : undefined;
-  return { entities: all, inputs: entities.length, first, ordered, positions };
-}
-
-function positionsOf(entities: readonly AnyEntity[], first: number, positions = new Map<AnyEntity, number>()): Map<AnyEntity, number> {
-  entities.forEach((entity, i) => {
-    if (!positions.has(entity)) positions.set(entity, first + i);
-  });
-  return positions;
+  return { entities: all, inputs: entities.length, first, ordered, positions: linked ? links.positions : undefined };
 }
 
 /**
@@ -98,14 +90,12 @@ function positionsOf(entities: readonly AnyEntity[], first: number, positions = 
  */
 export function* chunksOf(batch: Batch, order: WriteOrder | undefined, reader: ItemReader, size: number, inputLength: number | undefined): Generator<Chunk> {
   const entities = order?.entities ?? batch.entities;
-  const positionOf = (entity: AnyEntity, i: number) => {
-    // pivot rows made from plain rows' keys follow the input items and have their row's position
-    if (!order) return i < batch.inputs ? batch.first + i : batch.positions!.get(entity)!;
-    return batch.positions!.get(entity) ?? batch.positions!.get(order.reachedFrom.get(entity)!) ?? batch.first;
-  };
+  // pivot rows made from plain rows' keys follow the input items and have their row's position
+  const itemPosition = (i: number) => (i < batch.inputs ? batch.first + i : batch.positions?.get(batch.entities[i]) ?? batch.first);
+  const positionOf = order ? (i: number) => itemPosition(order.origins[i]) : itemPosition;
   for (let start = 0; start < entities.length; start += size) {
     const entries = entities.slice(start, start + size).map((entity, i): Entry => {
-      const position = positionOf(entity, start + i);
+      const position = positionOf(start + i);
       const encoder = reader.encoderOf(entity, position);
       return { entity, encoder, plan: encoder.plan, position };
     });

@@ -23,98 +23,149 @@ import {
 export interface WriteOrder {
   /** The rows to write (entities, then pivot entities), table by table. */
   entities: AnyEntity[];
+  /**
+   * For each of `entities`, the index in the items given of the item it stands for (its first
+   * occurrence) or, for rows cascade reached and pivot rows, of the item that led to it.
+   */
+  origins: Int32Array;
   /** Nullable to-one properties written as NULL at first, because their target's row comes later. */
   deferred: Map<AnyEntity, EntityProperty[]>;
   /** Rows of the same table an entity's row references: they go in the same COPY or an earlier one. */
   sameTable: Map<AnyEntity, AnyEntity[]>;
-  /** For entities that are not input items (reached by cascade, pivot rows): the item that led to them. */
-  reachedFrom: Map<AnyEntity, AnyEntity>;
   /** Owning many-to-many collections whose pivot rows this call writes, by owner. */
   pivotCollections: Map<AnyEntity, EntityProperty[]>;
+}
+
+/** A foreign key between rows of this call, by property and referenced table: how many and in which table order. */
+interface EdgeKind {
+  from: EntityMetadata;
+  to: EntityMetadata;
+  prop: EntityProperty;
+  /** Ordinals of the first and last edge of this kind: the table order sees them in the order the rows gave them. */
+  first: number;
+  last: number;
 }
 
 /**
  * Orders `items` (entities) for writing; with `cascade`, adds what flush's persist cascade reaches
  * from them and is not in the database yet.
+ *
+ * A graph of a million rows passes through here before its first COPY, so rows are numbered once
+ * (one Map from entity to number, `Graph`) and everything else kept per row is an array by that
+ * number; what a class's metadata says is read once per class (`Classes`).
  */
 export function orderForWrite(em: SqlEntityManager, items: readonly AnyEntity[], cascade: boolean): WriteOrder {
-  const reachedFrom = new Map<AnyEntity, AnyEntity>();
-  // flushOrder also drops repeated items: an entity given twice is one row, as for flush
-  const members = flushOrder(em, cascade ? reach(em, items, reachedFrom) : items);
+  const classes = new Classes(em);
+  // numbering drops repeated items: an entity given twice is one row, as for flush
+  const graph = cascade ? reach(classes, items) : numbered(items);
+  const { members } = graph;
+  const sequence = flushOrder(classes, graph);
   const pivotCollections = new Map<AnyEntity, EntityProperty[]>();
-  const pivots = pivotRows(em, members, cascade, pivotCollections, reachedFrom);
-  const all = pivots.length ? [...members, ...pivots] : members;
-  const index = new MemberIndex(em, all);
+  if (classes.anyManyToMany()) {
+    for (const row of pivotRows(em, classes, graph, sequence, cascade, pivotCollections)) sequence.push(row);
+  }
+  const origins = originsOf(graph, items);
+  const memberOf = memberFinder(classes, graph, sequence);
 
-  // the foreign keys between rows of this call
+  // the foreign keys between rows of this call: first only what kinds there are, for the table order
   const deferred = new Map<AnyEntity, EntityProperty[]>();
   const defer = (entity: AnyEntity, prop: EntityProperty) => {
     const list = deferred.get(entity);
     if (list) list.push(prop);
     else deferred.set(entity, [prop]);
   };
-  const edges: { from: AnyEntity; prop: EntityProperty; to: AnyEntity }[] = [];
-  const tableEdges: TableEdge[] = [];
-  const tables = new Set<EntityMetadata>();
-  for (const entity of all) {
-    const meta = metadataOf(em, entity);
-    tables.add(meta.root);
-    for (const prop of meta.relations) {
-      if (!isOwningToOne(prop) || prop.mapToPk) continue;
+  const observable = new Map<EntityMetadata, boolean>();
+  const isObservable = (meta: EntityMetadata) => {
+    let yes = observable.get(meta);
+    if (yes === undefined) observable.set(meta, (yes = updateIsObservable(em, meta)));
+    return yes;
+  };
+  const kinds = new Map<EntityProperty, Map<EntityMetadata, EdgeKind>>();
+  const byTable = new Map<EntityMetadata, number[]>();
+  let edges = 0;
+  for (const u of sequence) {
+    const entity = members[u];
+    const info = classes.of(entity);
+    const rows = byTable.get(info.root);
+    if (rows) rows.push(u);
+    else byTable.set(info.root, [u]);
+    for (const prop of info.owningToOne) {
       const target = toOneTarget(entity, prop);
-      const member = target && index.find(target);
-      if (!member) continue;
-      if (member === entity) {
+      const m = target ? memberOf(target) : -1;
+      if (m < 0) continue;
+      if (m === u) {
         // a row referencing itself is valid as written; flush still sets the key with its extra UPDATE
-        if (prop.nullable && updateIsObservable(em, meta)) defer(entity, prop);
+        if (prop.nullable && isObservable(info.meta)) defer(entity, prop);
         continue;
       }
-      edges.push({ from: entity, prop, to: member });
-      tableEdges.push({ from: meta.root, to: metadataOf(em, member).root, nullable: !!prop.nullable, via: prop.name });
+      const to = classes.of(members[m]).root;
+      let byTo = kinds.get(prop);
+      if (!byTo) kinds.set(prop, (byTo = new Map()));
+      const kind = byTo.get(to);
+      if (kind) kind.last = edges++;
+      else byTo.set(to, { from: info.root, to, prop, first: edges, last: edges++ });
     }
-    if (!cascade) refuseUnwrittenItems(em, entity, meta, index);
+    if (!cascade) refuseUnwrittenItems(em, classes, entity, info, memberOf);
   }
-  const tableOrder = orderTables(tables, tableEdges);
+  const allKinds = [...kinds.values()].flatMap(byTo => [...byTo.values()]);
+  const tableEdge = (k: EdgeKind): TableEdge => ({ from: k.from, to: k.to, nullable: !!k.prop.nullable, via: k.prop.name });
+  // as if every edge were given: a table's references in the order they first occur, the last one naming a pair of tables
+  const tableOrder = orderTables(byTable.keys(), [
+    ...[...allKinds].sort((a, b) => a.first - b.first).map(tableEdge),
+    ...[...allKinds].sort((a, b) => a.last - b.last).map(tableEdge),
+  ]);
+  // orderTables puts a table after every table it references through a non-nullable key
+  const acts = (k: EdgeKind) => k.from === k.to || tableOrder.get(k.to)! > tableOrder.get(k.from)!;
 
+  // then, where a kind of edge matters, its edges one by one, in the order the rows give them
   const sameTable = new Map<AnyEntity, { from: AnyEntity; prop: EntityProperty; to: AnyEntity }[]>();
-  for (const edge of edges) {
-    const from = metadataOf(em, edge.from).root;
-    const to = metadataOf(em, edge.to).root;
-    if (from === to) {
-      // flush inserts a class's rows in one batch and sets every reference to a new row of it with an
-      // extra UPDATE; where that UPDATE is observable (a version, onUpdate, update hooks) do the same
-      if (edge.prop.nullable && updateIsObservable(em, metadataOf(em, edge.from))) {
-        defer(edge.from, edge.prop);
-        continue;
+  if (allKinds.some(acts)) {
+    for (const u of sequence) {
+      const entity = members[u];
+      const info = classes.of(entity);
+      for (const prop of info.owningToOne) {
+        const byTo = kinds.get(prop);
+        if (!byTo) continue;
+        const target = toOneTarget(entity, prop);
+        const m = target ? memberOf(target) : -1;
+        if (m < 0 || m === u) continue;
+        const kind = byTo.get(classes.of(members[m]).root)!;
+        if (!acts(kind)) continue;
+        if (kind.from !== kind.to) {
+          defer(entity, prop);
+          continue;
+        }
+        // flush inserts a class's rows in one batch and sets every reference to a new row of it with an
+        // extra UPDATE; where that UPDATE is observable (a version, onUpdate, update hooks) do the same
+        if (prop.nullable && isObservable(info.meta)) {
+          defer(entity, prop);
+          continue;
+        }
+        const edge = { from: entity, prop, to: members[m] };
+        const list = sameTable.get(entity);
+        if (list) list.push(edge);
+        else sameTable.set(entity, [edge]);
       }
-      const list = sameTable.get(edge.from);
-      if (list) list.push(edge);
-      else sameTable.set(edge.from, [edge]);
-    } else if (tableOrder.get(to)! > tableOrder.get(from)!) {
-      // orderTables puts a table after every table it references through a non-nullable key
-      defer(edge.from, edge.prop);
     }
   }
 
   // a table's rows: the rows they reference first (depth first, without recursion: chains can be long)
-  const byTable = new Map<EntityMetadata, AnyEntity[]>();
-  for (const entity of all) {
-    const root = metadataOf(em, entity).root;
-    const list = byTable.get(root);
-    if (list) list.push(entity);
-    else byTable.set(root, [entity]);
-  }
   const ordered: AnyEntity[] = [];
+  const orderedOrigins = new Int32Array(sequence.length);
+  const emit = (u: number) => {
+    orderedOrigins[ordered.length] = origins[u];
+    ordered.push(members[u]);
+  };
   const refs = new Map<AnyEntity, AnyEntity[]>();
   for (const root of [...tableOrder.keys()].sort((a, b) => tableOrder.get(a)! - tableOrder.get(b)!)) {
     const rows = byTable.get(root) ?? [];
-    if (!rows.some(row => sameTable.has(row))) {
-      // not push(...rows): a spread of a million arguments overflows the stack
-      for (const row of rows) ordered.push(row);
+    if (!sameTable.size || !rows.some(u => sameTable.has(members[u]))) {
+      for (const u of rows) emit(u);
       continue;
     }
     const state = new Map<AnyEntity, 1 | 2>(); // 1: on the path, 2: written
-    for (const start of rows) {
+    for (const u of rows) {
+      const start = members[u];
       if (state.has(start)) continue;
       const path: { entity: AnyEntity; next: number }[] = [{ entity: start, next: 0 }];
       state.set(start, 1);
@@ -127,7 +178,7 @@ export function orderForWrite(em: SqlEntityManager, items: readonly AnyEntity[],
           if (seen === 2) continue;
           if (seen === 1) {
             // a cycle within the table: its nullable key waits, as flush's extra UPDATE does
-            if (!edge.prop.nullable) throw cycleError(em, edge.from, edge.prop);
+            if (!edge.prop.nullable) throw cycleError(classes, edge.from, edge.prop);
             defer(edge.from, edge.prop);
             continue;
           }
@@ -137,13 +188,13 @@ export function orderForWrite(em: SqlEntityManager, items: readonly AnyEntity[],
         }
         path.pop();
         state.set(top.entity, 2);
-        ordered.push(top.entity);
+        emit(graph.index.get(top.entity)!);
         const targets = out.filter(e => !deferred.get(top.entity)?.includes(e.prop)).map(e => e.to);
         if (targets.length) refs.set(top.entity, targets);
       }
     }
   }
-  return { entities: ordered, deferred, sameTable: refs, reachedFrom, pivotCollections };
+  return { entities: ordered, origins: orderedOrigins, deferred, sameTable: refs, pivotCollections };
 }
 
 /** Does an UPDATE of an entity of this class change more than the columns it sets? */
@@ -175,42 +226,156 @@ export function isIsolatedClass(meta: EntityMetadata): boolean {
   );
 }
 
+/** What the walk needs of a class's metadata, read once per call. */
+interface ClassInfo {
+  meta: EntityMetadata;
+  root: EntityMetadata;
+  /** Its relations as the persist cascade and flush's `findNewEntities` follow them, in declaration order. */
+  walk: { prop: EntityProperty; toOne: boolean; cascades: boolean; manyToMany: boolean }[];
+  /** The to-one and many-to-many relations whose targets flush puts first, in declaration order. */
+  first: { prop: EntityProperty; toOne: boolean }[];
+  /** Relations holding a foreign key that rows of this call may fill. */
+  owningToOne: EntityProperty[];
+  /** A single database-generated primary key: an entity that has it set was written before. */
+  generatedKey: boolean;
+}
+
+/** The metadata of the call's entities by class (`metadataOf`), with what the walk needs of it. */
+class Classes {
+  readonly #em: SqlEntityManager;
+  readonly #byClass = new Map<unknown, ClassInfo>();
+  #lastClass: unknown;
+  #last: ClassInfo | undefined;
+
+  constructor(em: SqlEntityManager) {
+    this.#em = em;
+  }
+
+  of(entity: AnyEntity): ClassInfo {
+    const cls = entity.constructor;
+    if (cls === this.#lastClass) return this.#last!;
+    let info = this.#byClass.get(cls);
+    if (!info) {
+      info = classInfo(metadataOf(this.#em, entity));
+      // metadataOf falls back to the entity's own metadata for a class this ORM does not know: not kept by class
+      if (!this.#em.getMetadata().find(cls as never)) return info;
+      this.#byClass.set(cls, info);
+    }
+    this.#lastClass = cls;
+    this.#last = info;
+    return info;
+  }
+
+  /** Does any class seen so far have a many-to-many relation (whose pivot rows a call may write)? */
+  anyManyToMany(): boolean {
+    for (const info of this.#byClass.values()) if (info.meta.relations.some(p => p.kind === ReferenceKind.MANY_TO_MANY)) return true;
+    return false;
+  }
+}
+
+function classInfo(meta: EntityMetadata): ClassInfo {
+  const pk = meta.primaryKeys.length === 1 ? meta.properties[meta.primaryKeys[0]] : undefined;
+  return {
+    meta,
+    root: meta.root,
+    walk: meta.relations
+      .filter(prop => isToOne(prop) || isToMany(prop))
+      .map(prop => ({ prop, toOne: isToOne(prop), cascades: cascadesPersist(prop), manyToMany: prop.kind === ReferenceKind.MANY_TO_MANY })),
+    first: meta.relations.filter(prop => isToOne(prop) || prop.kind === ReferenceKind.MANY_TO_MANY).map(prop => ({ prop, toOne: isToOne(prop) })),
+    owningToOne: meta.relations.filter(prop => isOwningToOne(prop) && !prop.mapToPk),
+    generatedKey: !!pk?.autoincrement,
+  };
+}
+
+/** `isNew` (relations.ts) with the class's metadata at hand. */
+function isNewOf(info: ClassInfo, wrapped: ReturnType<typeof helper>): boolean {
+  if (wrapped.__managed || !wrapped.__initialized) return false;
+  return !(info.generatedKey && wrapped.hasPrimaryKey());
+}
+
+/** The rows of a call, numbered: `members[n]` is row n, `index` maps an entity to its number. */
+interface Graph {
+  members: AnyEntity[];
+  /** Row numbers by entity; -1 for entities the walk passed through without writing them. */
+  index: Map<AnyEntity, number>;
+  /** For each row, the number of the item it was reached from by cascade; -1 for the items. */
+  from: number[];
+}
+
+/** The items as rows, each once. */
+function numbered(items: readonly AnyEntity[]): Graph {
+  const graph: Graph = { members: [], index: new Map(), from: [] };
+  for (const item of items) addMember(graph, item, -1);
+  return graph;
+}
+
+function addMember(graph: Graph, entity: AnyEntity, from: number): number {
+  const n = graph.members.length;
+  graph.index.set(entity, n);
+  graph.members.push(entity);
+  graph.from.push(from);
+  return n;
+}
+
+/** For each row, the index in `items` of the item it is (first occurrence) or was reached from. */
+function originsOf(graph: Graph, items: readonly AnyEntity[]): Int32Array {
+  const own = new Int32Array(graph.members.length).fill(-1);
+  items.forEach((item, i) => {
+    const n = graph.index.get(item);
+    if (n !== undefined && n >= 0 && own[n] < 0) own[n] = i;
+  });
+  const origins = new Int32Array(graph.members.length);
+  for (let n = 0; n < origins.length; n++) origins[n] = own[n] >= 0 ? own[n] : own[graph.from[n]];
+  return origins;
+}
+
 /**
  * The order flush computes its change sets in (`UnitOfWork.findNewEntities`): from each entity in
  * turn, depth first, the new to-one targets and dirty many-to-many items first, then the entity. A
  * table's rows are written, and take their keys, in this order, so ids come out as flush's.
+ * Returns row numbers.
  */
-function flushOrder(em: SqlEntityManager, members: readonly AnyEntity[]): AnyEntity[] {
-  const member = new Set(members);
-  const done = new Set<AnyEntity>();
-  const out: AnyEntity[] = [];
-  const before = (entity: AnyEntity): AnyEntity[] => {
-    const first: AnyEntity[] = [];
-    for (const prop of metadataOf(em, entity).relations) {
-      if (isToOne(prop)) {
+function flushOrder(classes: Classes, { members, index }: Graph): number[] {
+  const done = new Uint8Array(members.length);
+  const out: number[] = [];
+  // the path: its rows, and for each the rows to put first, one list after another in `first`
+  const pathRow: number[] = [];
+  const pathNext: number[] = [];
+  const pathEnd: number[] = [];
+  const first: number[] = [];
+  const enter = (n: number) => {
+    done[n] = 1;
+    pathRow.push(n);
+    pathNext.push(first.length);
+    const entity = members[n];
+    const add = (target: AnyEntity) => {
+      const m = index.get(target);
+      if (m !== undefined && m >= 0) first.push(m);
+    };
+    for (const { prop, toOne } of classes.of(entity).first) {
+      if (toOne) {
         const target = toOneTarget(entity, prop);
-        if (target && member.has(target)) first.push(target);
-      } else if (prop.kind === ReferenceKind.MANY_TO_MANY) {
-        for (const item of collectionItems(entity, prop)) if (member.has(item)) first.push(item);
+        if (target) add(target);
+      } else {
+        for (const item of collectionItems(entity, prop)) add(item);
       }
     }
-    return first;
+    pathEnd.push(first.length);
   };
-  for (const start of members) {
-    if (done.has(start)) continue;
-    done.add(start);
-    const path: { entity: AnyEntity; next: AnyEntity[]; i: number }[] = [{ entity: start, next: before(start), i: 0 }];
-    while (path.length) {
-      const top = path[path.length - 1];
-      if (top.i < top.next.length) {
-        const target = top.next[top.i++];
-        if (done.has(target)) continue;
-        done.add(target);
-        path.push({ entity: target, next: before(target), i: 0 });
+  for (let start = 0; start < members.length; start++) {
+    if (done[start]) continue;
+    enter(start);
+    while (pathRow.length) {
+      const top = pathRow.length - 1;
+      if (pathNext[top] < pathEnd[top]) {
+        const target = first[pathNext[top]++];
+        if (!done[target]) enter(target);
         continue;
       }
-      path.pop();
-      out.push(top.entity);
+      out.push(pathRow.pop()!);
+      pathNext.pop();
+      pathEnd.pop();
+      first.length = top > 0 ? pathEnd[top - 1] : 0;
     }
   }
   return out;
@@ -222,57 +387,59 @@ function flushOrder(em: SqlEntityManager, members: readonly AnyEntity[]): AnyEnt
  * `findNewEntities`, every to-one target and dirty many-to-many item that is not managed. Walks
  * through existing entities too, writing only new ones.
  */
-function reach(em: SqlEntityManager, items: readonly AnyEntity[], reachedFrom: Map<AnyEntity, AnyEntity>): AnyEntity[] {
-  const visited = new Set<AnyEntity>();
-  const members: AnyEntity[] = [];
+function reach(classes: Classes, items: readonly AnyEntity[]): Graph {
+  const graph: Graph = { members: [], index: new Map(), from: [] };
+  const { index } = graph;
+  const stack: AnyEntity[] = [];
+  const next: AnyEntity[] = [];
   for (const root of items) {
-    if (visited.has(root)) continue;
-    const stack = [root];
-    visited.add(root);
+    if (index.has(root)) continue;
+    index.set(root, -1);
+    stack.push(root);
+    let rootRow = -1;
     while (stack.length) {
       const entity = stack.pop()!;
-      if (isNew(em, entity) || entity === root) {
-        members.push(entity);
-        if (entity !== root && !reachedFrom.has(entity)) reachedFrom.set(entity, root);
-      }
-      if (!helper(entity).__initialized) continue;
-      const next: AnyEntity[] = [];
-      for (const prop of metadataOf(em, entity).relations) {
-        if (isToOne(prop)) {
+      const info = classes.of(entity);
+      const wrapped = helper(entity);
+      if (entity === root) rootRow = addMember(graph, entity, -1);
+      else if (isNewOf(info, wrapped)) addMember(graph, entity, rootRow);
+      if (!wrapped.__initialized) continue;
+      next.length = 0;
+      for (const { prop, toOne, cascades, manyToMany } of info.walk) {
+        if (toOne) {
           const target = toOneTarget(entity, prop);
-          if (target && (cascadesPersist(prop) || !helper(target).__managed)) next.push(target);
-        } else if (isToMany(prop)) {
-          const follow = cascadesPersist(prop);
-          const dirtyManyToMany = prop.kind === ReferenceKind.MANY_TO_MANY;
-          if (!follow && !dirtyManyToMany) continue;
+          if (target && (cascades || !helper(target).__managed)) next.push(target);
+        } else if (cascades || manyToMany) {
           for (const item of collectionItems(entity, prop)) {
-            if (follow || !helper(item).__originalEntityData) next.push(item);
+            if (cascades || !helper(item).__originalEntityData) next.push(item);
           }
         }
       }
       // reversed onto the stack, so the walk meets them in declaration order
       for (let i = next.length - 1; i >= 0; i--) {
-        if (visited.has(next[i])) continue;
-        visited.add(next[i]);
+        if (index.has(next[i])) continue;
+        index.set(next[i], -1);
         stack.push(next[i]);
       }
     }
   }
-  return members;
+  return graph;
 }
 
 /**
  * Pivot rows of the many-to-many collections of the rows written, from either side, each pair
- * once. The other side must be written by this call or exist already.
+ * once. The other side must be written by this call or exist already. The rows join the graph.
  */
 function pivotRows(
   em: SqlEntityManager,
-  members: readonly AnyEntity[],
+  classes: Classes,
+  graph: Graph,
+  sequence: readonly number[],
   cascade: boolean,
   owners: Map<AnyEntity, EntityProperty[]>,
-  reachedFrom: Map<AnyEntity, AnyEntity>,
-): AnyEntity[] {
-  const written = new Set(members);
+): number[] {
+  const { members, index } = graph;
+  const written = (entity: AnyEntity) => (index.get(entity) ?? -1) >= 0;
   const pairs = new Map<EntityProperty, Map<AnyEntity, Set<AnyEntity>>>();
   const add = (prop: EntityProperty, owner: AnyEntity, target: AnyEntity) => {
     let byOwner = pairs.get(prop);
@@ -289,33 +456,30 @@ function pivotRows(
   // the owning sides first, in their collections' order (a fixed-order pivot numbers its rows so),
   // then links only an inverse side holds
   for (const owningPass of [true, false]) {
-    for (const entity of members) {
-      const meta = metadataOf(em, entity);
-      for (const prop of meta.relations) {
+    for (const n of sequence) {
+      const entity = members[n];
+      for (const prop of classes.of(entity).meta.relations) {
         if (prop.kind !== ReferenceKind.MANY_TO_MANY || !!prop.owner !== owningPass) continue;
         for (const item of collectionItems(entity, prop)) {
-          if (isNew(em, item) && !written.has(item) && !helper(item).hasPrimaryKey()) {
-            throw unwrittenError(em, entity, prop, item, cascade);
+          if (!written(item) && isNewOf(classes.of(item), helper(item)) && !helper(item).hasPrimaryKey()) {
+            throw unwrittenError(classes, entity, prop, item, cascade);
           }
           if (prop.owner) {
             add(prop, entity, item);
           } else {
-            const owning = prop.mappedBy ? metadataOf(em, item).properties[prop.mappedBy] : undefined;
+            const owning = prop.mappedBy ? classes.of(item).meta.properties[prop.mappedBy] : undefined;
             if (owning) add(owning, item, entity);
           }
         }
       }
     }
   }
-  const rows: AnyEntity[] = [];
+  const rows: number[] = [];
   for (const [prop, byOwner] of pairs) {
     const make = pivotFactory(em, prop);
     for (const [owner, targets] of byOwner) {
-      for (const target of targets) {
-        const row = make(owner, target);
-        reachedFrom.set(row, reachedFrom.get(owner) ?? owner);
-        rows.push(row);
-      }
+      const o = index.get(owner)!;
+      for (const target of targets) rows.push(addMember(graph, make(owner, target), graph.from[o] >= 0 ? graph.from[o] : o));
     }
   }
   return rows;
@@ -334,59 +498,50 @@ function pivotFactory(em: SqlEntityManager, prop: EntityProperty): (owner: AnyEn
  * Without `cascade`, a collection or inverse one-to-one holding a new entity that this call does not
  * write would lose that entity silently, where flush's cascade would write it: refuse instead.
  */
-function refuseUnwrittenItems(em: SqlEntityManager, entity: AnyEntity, meta: EntityMetadata, index: MemberIndex): void {
-  for (const prop of meta.relations) {
+function refuseUnwrittenItems(em: SqlEntityManager, classes: Classes, entity: AnyEntity, info: ClassInfo, memberOf: (target: AnyEntity) => number): void {
+  for (const prop of info.meta.relations) {
     if (!cascadesPersist(prop) || prop.kind === ReferenceKind.MANY_TO_MANY) continue;
     if (prop.kind === ReferenceKind.ONE_TO_MANY) {
       for (const item of collectionItems(entity, prop)) {
-        if (isNew(em, item) && !index.find(item)) throw unwrittenError(em, entity, prop, item, false);
+        if (isNew(em, item) && memberOf(item) < 0) throw unwrittenError(classes, entity, prop, item, false);
       }
     } else if (prop.kind === ReferenceKind.ONE_TO_ONE && !prop.owner) {
       const target = toOneTarget(entity, prop);
-      if (target && isNew(em, target) && !index.find(target)) throw unwrittenError(em, entity, prop, target, false);
+      if (target && isNew(em, target) && memberOf(target) < 0) throw unwrittenError(classes, entity, prop, target, false);
     }
   }
 }
 
-function unwrittenError(em: SqlEntityManager, entity: AnyEntity, prop: EntityProperty, item: AnyEntity, cascade: boolean): CopyPersistError {
-  return unwrittenRelated(metadataOf(em, entity).className, prop.name, metadataOf(em, item).className, cascade);
+function unwrittenError(classes: Classes, entity: AnyEntity, prop: EntityProperty, item: AnyEntity, cascade: boolean): CopyPersistError {
+  return unwrittenRelated(classes.of(entity).meta.className, prop.name, classes.of(item).meta.className, cascade);
 }
 
-function cycleError(em: SqlEntityManager, entity: AnyEntity, prop: EntityProperty): CopyPersistError {
-  return rowCycle(metadataOf(em, entity).className, prop.name);
+function cycleError(classes: Classes, entity: AnyEntity, prop: EntityProperty): CopyPersistError {
+  return rowCycle(classes.of(entity).meta.className, prop.name);
 }
 
 /**
  * Finds the row of this call a to-one value stands for: the entity itself, or — for a reference
  * built from a key (plain rows: `{ parent: 1 }`) — the row of the same table with that key.
+ * Returns its number, or -1.
  */
-class MemberIndex {
-  readonly #em: SqlEntityManager;
-  readonly #members: Set<AnyEntity>;
-  readonly #roots = new Set<EntityMetadata>();
-  #byKey: Map<string, AnyEntity> | undefined;
-
-  constructor(em: SqlEntityManager, members: readonly AnyEntity[]) {
-    this.#em = em;
-    this.#members = new Set(members);
-    for (const entity of members) this.#roots.add(metadataOf(em, entity).root);
-  }
-
-  find(target: AnyEntity): AnyEntity | undefined {
-    if (this.#members.has(target)) return target;
-    const root = metadataOf(this.#em, target).root;
-    if (!this.#roots.has(root) || !helper(target).hasPrimaryKey()) return undefined;
-    this.#byKey ??= this.#keyIndex();
-    return this.#byKey.get(keyOf(root, target));
-  }
-
-  #keyIndex(): Map<string, AnyEntity> {
-    const index = new Map<string, AnyEntity>();
-    for (const entity of this.#members) {
-      if (helper(entity).hasPrimaryKey()) index.set(keyOf(metadataOf(this.#em, entity).root, entity), entity);
+function memberFinder(classes: Classes, { members, index }: Graph, sequence: readonly number[]): (target: AnyEntity) => number {
+  const roots = new Set<EntityMetadata>();
+  for (const n of sequence) roots.add(classes.of(members[n]).root);
+  let byKey: Map<string, number> | undefined;
+  return target => {
+    const n = index.get(target);
+    if (n !== undefined && n >= 0) return n;
+    const root = classes.of(target).root;
+    if (!roots.has(root) || !helper(target).hasPrimaryKey()) return -1;
+    if (!byKey) {
+      byKey = new Map();
+      for (const m of sequence) {
+        if (helper(members[m]).hasPrimaryKey()) byKey.set(keyOf(classes.of(members[m]).root, members[m]), m);
+      }
     }
-    return index;
-  }
+    return byKey.get(keyOf(root, target)) ?? -1;
+  };
 }
 
 function keyOf(root: EntityMetadata, entity: AnyEntity): string {
