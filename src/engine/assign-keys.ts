@@ -35,6 +35,8 @@ interface KeyTarget {
   left: number;
   /** Size of the last reservation. */
   block: number;
+  /** `pg` returns the column as a number (int2, int4), not as a string. */
+  asNumber: boolean;
 }
 
 /** Reserves and assigns generated primary keys for entities that have none. */
@@ -83,7 +85,7 @@ export class KeyAssigner {
       for (const entity of entities) {
         const comma = target.reserved.indexOf(',', target.next);
         const end = comma === -1 ? target.reserved.length : comma;
-        setGeneratedKey(this.#platform, target.prop, entity, target.reserved.slice(target.next, end));
+        setGeneratedKey(this.#platform, target.prop, entity, target.reserved.slice(target.next, end), false, target.asNumber);
         target.next = end + 1;
         target.left--;
       }
@@ -124,11 +126,17 @@ export class KeyAssigner {
         left: 0,
         next: 0,
         block: 0,
+        asNumber: returnsNumber(prop),
       };
       this.#targets.set(plan.table, target);
     }
     return target;
   }
+}
+
+/** `pg` returns int2/int4 as numbers and int8 as strings. */
+function returnsNumber(prop: EntityProperty): boolean {
+  return INT4_COLUMN.test(prop.columnTypes?.[0] ?? '');
 }
 
 /** The single autoincrement primary key of an entity, if it has one. */
@@ -143,9 +151,8 @@ function keyProp(plan: EntityPlan): EntityProperty | undefined {
  * As flush's `mapPrimaryKey`: the value `pg` would return for the column, through the custom type.
  * `replace` overwrites a key already set (an upserted row that kept its existing key).
  */
-export function setGeneratedKey(platform: Platform, prop: EntityProperty, entity: AnyEntity, text: string, replace = false): void {
-  // `pg` returns int2/int4 as numbers and int8 as strings
-  const raw: string | number = INT4_COLUMN.test(prop.columnTypes?.[0] ?? '') ? Number(text) : text;
+export function setGeneratedKey(platform: Platform, prop: EntityProperty, entity: AnyEntity, text: string, replace = false, asNumber = returnsNumber(prop)): void {
+  const raw: string | number = asNumber ? Number(text) : text;
   const value = prop.customType ? prop.customType.convertToJSValue(raw, platform) : raw;
   // a plain row's view (plan/row-view) has no helper; it only needs the value
   if (replace || !Utils.isEntity(entity)) entity[prop.name] = value;

@@ -89,8 +89,9 @@ export function orderForWrite(em: SqlEntityManager, items: readonly AnyEntity[],
     const rows = byTable.get(info.root);
     if (rows) rows.push(u);
     else byTable.set(info.root, [u]);
-    for (const prop of info.owningToOne) {
-      const target = toOneTarget(entity, prop);
+    for (let p = 0; p < info.owningToOne.length; p++) {
+      const prop = info.owningToOne[p];
+      const target = graph.toOneOf(u, info.owningAt[p], prop);
       const m = target ? memberOf(target) : -1;
       if (m < 0) continue;
       if (m === u) {
@@ -123,10 +124,11 @@ export function orderForWrite(em: SqlEntityManager, items: readonly AnyEntity[],
     for (const u of sequence) {
       const entity = members[u];
       const info = classes.of(entity);
-      for (const prop of info.owningToOne) {
+      for (let p = 0; p < info.owningToOne.length; p++) {
+        const prop = info.owningToOne[p];
         const byTo = kinds.get(prop);
         if (!byTo) continue;
-        const target = toOneTarget(entity, prop);
+        const target = graph.toOneOf(u, info.owningAt[p], prop);
         const m = target ? memberOf(target) : -1;
         if (m < 0 || m === u) continue;
         const kind = byTo.get(classes.of(members[m]).root)!;
@@ -234,8 +236,12 @@ interface ClassInfo {
   walk: { prop: EntityProperty; toOne: boolean; cascades: boolean; manyToMany: boolean }[];
   /** The to-one and many-to-many relations whose targets flush puts first, in declaration order. */
   first: { prop: EntityProperty; toOne: boolean }[];
-  /** Relations holding a foreign key that rows of this call may fill. */
+  /** Its to-one relations, in declaration order: the walk keeps what they hold (`Graph.toOneOf`). */
+  toOne: EntityProperty[];
+  /** Relations holding a foreign key that rows of this call may fill, and their places in `toOne`. */
   owningToOne: EntityProperty[];
+  owningAt: number[];
+  hasManyToMany: boolean;
   /** A single database-generated primary key: an entity that has it set was written before. */
   generatedKey: boolean;
 }
@@ -246,6 +252,7 @@ class Classes {
   readonly #byClass = new Map<unknown, ClassInfo>();
   #lastClass: unknown;
   #last: ClassInfo | undefined;
+  #manyToMany = false;
 
   constructor(em: SqlEntityManager) {
     this.#em = em;
@@ -257,6 +264,7 @@ class Classes {
     let info = this.#byClass.get(cls);
     if (!info) {
       info = classInfo(metadataOf(this.#em, entity));
+      if (info.hasManyToMany) this.#manyToMany = true;
       // metadataOf falls back to the entity's own metadata for a class this ORM does not know: not kept by class
       if (!this.#em.getMetadata().find(cls as never)) return info;
       this.#byClass.set(cls, info);
@@ -268,13 +276,14 @@ class Classes {
 
   /** Does any class seen so far have a many-to-many relation (whose pivot rows a call may write)? */
   anyManyToMany(): boolean {
-    for (const info of this.#byClass.values()) if (info.meta.relations.some(p => p.kind === ReferenceKind.MANY_TO_MANY)) return true;
-    return false;
+    return this.#manyToMany;
   }
 }
 
 function classInfo(meta: EntityMetadata): ClassInfo {
   const pk = meta.primaryKeys.length === 1 ? meta.properties[meta.primaryKeys[0]] : undefined;
+  const toOne = meta.relations.filter(isToOne);
+  const owningToOne = meta.relations.filter(prop => isOwningToOne(prop) && !prop.mapToPk);
   return {
     meta,
     root: meta.root,
@@ -282,7 +291,10 @@ function classInfo(meta: EntityMetadata): ClassInfo {
       .filter(prop => isToOne(prop) || isToMany(prop))
       .map(prop => ({ prop, toOne: isToOne(prop), cascades: cascadesPersist(prop), manyToMany: prop.kind === ReferenceKind.MANY_TO_MANY })),
     first: meta.relations.filter(prop => isToOne(prop) || prop.kind === ReferenceKind.MANY_TO_MANY).map(prop => ({ prop, toOne: isToOne(prop) })),
-    owningToOne: meta.relations.filter(prop => isOwningToOne(prop) && !prop.mapToPk),
+    toOne,
+    owningToOne,
+    owningAt: owningToOne.map(prop => toOne.indexOf(prop)),
+    hasManyToMany: meta.relations.some(prop => prop.kind === ReferenceKind.MANY_TO_MANY),
     generatedKey: !!pk?.autoincrement,
   };
 }
@@ -293,28 +305,48 @@ function isNewOf(info: ClassInfo, wrapped: ReturnType<typeof helper>): boolean {
   return !(info.generatedKey && wrapped.hasPrimaryKey());
 }
 
-/** The rows of a call, numbered: `members[n]` is row n, `index` maps an entity to its number. */
-interface Graph {
-  members: AnyEntity[];
+/**
+ * The rows of a call, numbered: `members[n]` is row n, `index` maps an entity to its number. The
+ * walk keeps each row's to-one targets as it reads them, so later passes do not read them again
+ * through the entity's accessors (a million rows read each up to three times).
+ */
+class Graph {
+  readonly members: AnyEntity[] = [];
   /** Row numbers by entity; -1 for entities the walk passed through without writing them. */
-  index: Map<AnyEntity, number>;
+  readonly index = new Map<AnyEntity, number>();
   /** For each row, the number of the item it was reached from by cascade; -1 for the items. */
-  from: number[];
+  readonly from: number[] = [];
+  /** Where each row's to-one targets start in `#targets` (its class's `toOne` order); -1: not kept. */
+  readonly #targetsAt: number[] = [];
+  readonly #targets: (AnyEntity | undefined)[] = [];
+
+  add(entity: AnyEntity, from: number): number {
+    const n = this.members.length;
+    this.index.set(entity, n);
+    this.members.push(entity);
+    this.from.push(from);
+    this.#targetsAt.push(-1);
+    return n;
+  }
+
+  /** Keeps a target of row `n`'s to-one relations, the first `first`: they come in `toOne` order. */
+  keepTarget(n: number, target: AnyEntity | undefined, first: boolean): void {
+    if (first) this.#targetsAt[n] = this.#targets.length;
+    this.#targets.push(target);
+  }
+
+  /** The target of row `n`'s to-one relation `prop`, the `at`-th of its class's `toOne`. */
+  toOneOf(n: number, at: number, prop: EntityProperty): AnyEntity | undefined {
+    const kept = this.#targetsAt[n];
+    return kept >= 0 ? this.#targets[kept + at] : toOneTarget(this.members[n], prop);
+  }
 }
 
 /** The items as rows, each once. */
 function numbered(items: readonly AnyEntity[]): Graph {
-  const graph: Graph = { members: [], index: new Map(), from: [] };
-  for (const item of items) addMember(graph, item, -1);
+  const graph = new Graph();
+  for (const item of items) if (!graph.index.has(item)) graph.add(item, -1);
   return graph;
-}
-
-function addMember(graph: Graph, entity: AnyEntity, from: number): number {
-  const n = graph.members.length;
-  graph.index.set(entity, n);
-  graph.members.push(entity);
-  graph.from.push(from);
-  return n;
 }
 
 /** For each row, the index in `items` of the item it is (first occurrence) or was reached from. */
@@ -335,7 +367,8 @@ function originsOf(graph: Graph, items: readonly AnyEntity[]): Int32Array {
  * table's rows are written, and take their keys, in this order, so ids come out as flush's.
  * Returns row numbers.
  */
-function flushOrder(classes: Classes, { members, index }: Graph): number[] {
+function flushOrder(classes: Classes, graph: Graph): number[] {
+  const { members, index } = graph;
   const done = new Uint8Array(members.length);
   const out: number[] = [];
   // the path: its rows, and for each the rows to put first, one list after another in `first`
@@ -352,9 +385,11 @@ function flushOrder(classes: Classes, { members, index }: Graph): number[] {
       const m = index.get(target);
       if (m !== undefined && m >= 0) first.push(m);
     };
-    for (const { prop, toOne } of classes.of(entity).first) {
+    const info = classes.of(entity);
+    let at = 0;
+    for (const { prop, toOne } of info.first) {
       if (toOne) {
-        const target = toOneTarget(entity, prop);
+        const target = graph.toOneOf(n, at++, prop);
         if (target) add(target);
       } else {
         for (const item of collectionItems(entity, prop)) add(item);
@@ -388,7 +423,7 @@ function flushOrder(classes: Classes, { members, index }: Graph): number[] {
  * through existing entities too, writing only new ones.
  */
 function reach(classes: Classes, items: readonly AnyEntity[]): Graph {
-  const graph: Graph = { members: [], index: new Map(), from: [] };
+  const graph = new Graph();
   const { index } = graph;
   const stack: AnyEntity[] = [];
   const next: AnyEntity[] = [];
@@ -401,13 +436,14 @@ function reach(classes: Classes, items: readonly AnyEntity[]): Graph {
       const entity = stack.pop()!;
       const info = classes.of(entity);
       const wrapped = helper(entity);
-      if (entity === root) rootRow = addMember(graph, entity, -1);
-      else if (isNewOf(info, wrapped)) addMember(graph, entity, rootRow);
+      const n = entity === root ? (rootRow = graph.add(entity, -1)) : isNewOf(info, wrapped) ? graph.add(entity, rootRow) : -1;
       if (!wrapped.__initialized) continue;
       next.length = 0;
+      let kept = 0;
       for (const { prop, toOne, cascades, manyToMany } of info.walk) {
         if (toOne) {
           const target = toOneTarget(entity, prop);
+          if (n >= 0) graph.keepTarget(n, target, kept++ === 0);
           if (target && (cascades || !helper(target).__managed)) next.push(target);
         } else if (cascades || manyToMany) {
           for (const item of collectionItems(entity, prop)) {
@@ -479,7 +515,7 @@ function pivotRows(
     const make = pivotFactory(em, prop);
     for (const [owner, targets] of byOwner) {
       const o = index.get(owner)!;
-      for (const target of targets) rows.push(addMember(graph, make(owner, target), graph.from[o] >= 0 ? graph.from[o] : o));
+      for (const target of targets) rows.push(graph.add(make(owner, target), graph.from[o] >= 0 ? graph.from[o] : o));
     }
   }
   return rows;
