@@ -57,9 +57,9 @@ interface EdgeKind {
 export function orderForWrite(em: SqlEntityManager, items: readonly AnyEntity[], cascade: boolean): WriteOrder {
   const classes = new Classes(em);
   // numbering drops repeated items: an entity given twice is one row, as for flush
-  const graph = cascade ? reach(classes, items) : numbered(items);
+  const graph = cascade ? reach(classes, items) : numbered(classes, items);
   const { members } = graph;
-  const sequence = flushOrder(classes, graph);
+  const sequence = flushOrder(graph);
   const pivotCollections = new Map<AnyEntity, EntityProperty[]>();
   if (classes.anyManyToMany()) {
     for (const row of pivotRows(em, classes, graph, sequence, cascade, pivotCollections)) sequence.push(row);
@@ -85,7 +85,7 @@ export function orderForWrite(em: SqlEntityManager, items: readonly AnyEntity[],
   let edges = 0;
   for (const u of sequence) {
     const entity = members[u];
-    const info = classes.of(entity);
+    const info = graph.infos[u];
     const rows = byTable.get(info.root);
     if (rows) rows.push(u);
     else byTable.set(info.root, [u]);
@@ -99,7 +99,7 @@ export function orderForWrite(em: SqlEntityManager, items: readonly AnyEntity[],
         if (prop.nullable && isObservable(info.meta)) defer(entity, prop);
         continue;
       }
-      const to = classes.of(members[m]).root;
+      const to = graph.infos[m].root;
       let byTo = kinds.get(prop);
       if (!byTo) kinds.set(prop, (byTo = new Map()));
       const kind = byTo.get(to);
@@ -123,7 +123,7 @@ export function orderForWrite(em: SqlEntityManager, items: readonly AnyEntity[],
   if (allKinds.some(acts)) {
     for (const u of sequence) {
       const entity = members[u];
-      const info = classes.of(entity);
+      const info = graph.infos[u];
       for (let p = 0; p < info.owningToOne.length; p++) {
         const prop = info.owningToOne[p];
         const byTo = kinds.get(prop);
@@ -131,7 +131,7 @@ export function orderForWrite(em: SqlEntityManager, items: readonly AnyEntity[],
         const target = graph.toOneOf(u, info.owningAt[p], prop);
         const m = target ? memberOf(target) : -1;
         if (m < 0 || m === u) continue;
-        const kind = byTo.get(classes.of(members[m]).root)!;
+        const kind = byTo.get(graph.infos[m].root)!;
         if (!acts(kind)) continue;
         if (kind.from !== kind.to) {
           defer(entity, prop);
@@ -316,14 +316,17 @@ class Graph {
   readonly index = new Map<AnyEntity, number>();
   /** For each row, the number of the item it was reached from by cascade; -1 for the items. */
   readonly from: number[] = [];
+  /** For each row, its class: later passes read it here rather than from the entity (a cache miss each, at a million rows). */
+  readonly infos: ClassInfo[] = [];
   /** Where each row's to-one targets start in `#targets` (its class's `toOne` order); -1: not kept. */
   readonly #targetsAt: number[] = [];
   readonly #targets: (AnyEntity | undefined)[] = [];
 
-  add(entity: AnyEntity, from: number): number {
+  add(entity: AnyEntity, info: ClassInfo, from: number): number {
     const n = this.members.length;
     this.index.set(entity, n);
     this.members.push(entity);
+    this.infos.push(info);
     this.from.push(from);
     this.#targetsAt.push(-1);
     return n;
@@ -343,9 +346,9 @@ class Graph {
 }
 
 /** The items as rows, each once. */
-function numbered(items: readonly AnyEntity[]): Graph {
+function numbered(classes: Classes, items: readonly AnyEntity[]): Graph {
   const graph = new Graph();
-  for (const item of items) if (!graph.index.has(item)) graph.add(item, -1);
+  for (const item of items) if (!graph.index.has(item)) graph.add(item, classes.of(item), -1);
   return graph;
 }
 
@@ -367,7 +370,7 @@ function originsOf(graph: Graph, items: readonly AnyEntity[]): Int32Array {
  * table's rows are written, and take their keys, in this order, so ids come out as flush's.
  * Returns row numbers.
  */
-function flushOrder(classes: Classes, graph: Graph): number[] {
+function flushOrder(graph: Graph): number[] {
   const { members, index } = graph;
   const done = new Uint8Array(members.length);
   const out: number[] = [];
@@ -376,16 +379,16 @@ function flushOrder(classes: Classes, graph: Graph): number[] {
   const pathNext: number[] = [];
   const pathEnd: number[] = [];
   const first: number[] = [];
+  const add = (target: AnyEntity) => {
+    const m = index.get(target);
+    if (m !== undefined && m >= 0) first.push(m);
+  };
   const enter = (n: number) => {
     done[n] = 1;
     pathRow.push(n);
     pathNext.push(first.length);
     const entity = members[n];
-    const add = (target: AnyEntity) => {
-      const m = index.get(target);
-      if (m !== undefined && m >= 0) first.push(m);
-    };
-    const info = classes.of(entity);
+    const info = graph.infos[n];
     let at = 0;
     for (const { prop, toOne } of info.first) {
       if (toOne) {
@@ -436,7 +439,7 @@ function reach(classes: Classes, items: readonly AnyEntity[]): Graph {
       const entity = stack.pop()!;
       const info = classes.of(entity);
       const wrapped = helper(entity);
-      const n = entity === root ? (rootRow = graph.add(entity, -1)) : isNewOf(info, wrapped) ? graph.add(entity, rootRow) : -1;
+      const n = entity === root ? (rootRow = graph.add(entity, info, -1)) : isNewOf(info, wrapped) ? graph.add(entity, info, rootRow) : -1;
       if (!wrapped.__initialized) continue;
       next.length = 0;
       let kept = 0;
@@ -494,7 +497,7 @@ function pivotRows(
   for (const owningPass of [true, false]) {
     for (const n of sequence) {
       const entity = members[n];
-      for (const prop of classes.of(entity).meta.relations) {
+      for (const prop of graph.infos[n].meta.relations) {
         if (prop.kind !== ReferenceKind.MANY_TO_MANY || !!prop.owner !== owningPass) continue;
         for (const item of collectionItems(entity, prop)) {
           if (!written(item) && isNewOf(classes.of(item), helper(item)) && !helper(item).hasPrimaryKey()) {
@@ -515,7 +518,10 @@ function pivotRows(
     const make = pivotFactory(em, prop);
     for (const [owner, targets] of byOwner) {
       const o = index.get(owner)!;
-      for (const target of targets) rows.push(graph.add(make(owner, target), graph.from[o] >= 0 ? graph.from[o] : o));
+      for (const target of targets) {
+        const row = make(owner, target);
+        rows.push(graph.add(row, classes.of(row), graph.from[o] >= 0 ? graph.from[o] : o));
+      }
     }
   }
   return rows;
@@ -561,9 +567,9 @@ function cycleError(classes: Classes, entity: AnyEntity, prop: EntityProperty): 
  * built from a key (plain rows: `{ parent: 1 }`) — the row of the same table with that key.
  * Returns its number, or -1.
  */
-function memberFinder(classes: Classes, { members, index }: Graph, sequence: readonly number[]): (target: AnyEntity) => number {
+function memberFinder(classes: Classes, { members, index, infos }: Graph, sequence: readonly number[]): (target: AnyEntity) => number {
   const roots = new Set<EntityMetadata>();
-  for (const n of sequence) roots.add(classes.of(members[n]).root);
+  for (const n of sequence) roots.add(infos[n].root);
   let byKey: Map<string, number> | undefined;
   return target => {
     const n = index.get(target);
@@ -573,7 +579,7 @@ function memberFinder(classes: Classes, { members, index }: Graph, sequence: rea
     if (!byKey) {
       byKey = new Map();
       for (const m of sequence) {
-        if (helper(members[m]).hasPrimaryKey()) byKey.set(keyOf(classes.of(members[m]).root, members[m]), m);
+        if (helper(members[m]).hasPrimaryKey()) byKey.set(keyOf(infos[m].root, members[m]), m);
       }
     }
     return byKey.get(keyOf(root, target)) ?? -1;
