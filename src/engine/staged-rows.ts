@@ -10,12 +10,20 @@ import { inTransaction } from '../orm/transaction.js';
 import { CopySession, type CopyDestination, type RunQuery } from '../copy/copy-session.js';
 import { SegmentBuilder } from '../copy/segment.js';
 import { CsvRowEncoder } from '../encoding/csv-row.js';
+import { CopyFormats } from '../copy/copy-format.js';
 import { duplicatePrimaryKey, missingKey, notAnEntity, notAnItem, unknownRowKey } from '../errors.js';
 import { readChunks, type CopySource } from '../input/read-chunks.js';
 import { planFor, type ColumnGroup, type EntityPlan, type PlanCache } from '../plan/entity-plan.js';
 import { rowViewFactory } from '../plan/row-view.js';
 
 const CHUNK_SIZE = 2000;
+
+/** One input item, ready to be encoded (its encoder may be replaced by its binary twin). */
+interface StagedEntry {
+  entity: AnyEntity;
+  encoder: CsvRowEncoder;
+  position: number;
+}
 
 /** What an operation stages of each entity class, and what it does to an entity before encoding. */
 export interface StagedOperation {
@@ -82,6 +90,36 @@ export async function runStaged(
   };
   const keyProps = (meta: EntityMetadata) => meta.root.primaryKeys;
   const written: AnyEntity[] = [];
+  /** An input item as the entity and encoder to stage it with; checks it and runs the operation's `prepare`. */
+  const readItem = (item: unknown, position: number): StagedEntry => {
+    let entity: AnyEntity;
+    let encoder: CsvRowEncoder;
+    let isView = false;
+    if (rowMeta && !isEntity(item)) {
+      const row = toRow(rowMeta, item, position);
+      // many-to-many links a row may name are not this operation's business: collected and left
+      const view = viewOf?.(row, []);
+      if (view) {
+        entity = view;
+        encoder = rowEncoder!;
+        isView = true;
+        if (keyProps(rowMeta).some(k => view[k] == null)) throw missingKey(operation.name, encoder.plan.entityName, position);
+      } else {
+        entity = em.create(rowMeta.class, row as never, { persist: false }) as AnyEntity;
+        encoder = encoderOf(entity, position);
+      }
+    } else {
+      entity = asEntity(item, position);
+      encoder = encoderOf(entity, position);
+    }
+    // a view is no entity: nothing to prepare, and nothing to settle afterwards
+    if (!isView) {
+      if (!helper(entity).hasPrimaryKey()) throw missingKey(operation.name, encoder.plan.entityName, position);
+      operation.prepare?.(encoder.plan, entity);
+      written.push(entity);
+    }
+    return { entity, encoder, position };
+  };
   await inTransaction(em, trx =>
     withTransactionConnection(trx, async submit => {
       const session = new CopySession(em, submit, operation.destination, operation.name);
@@ -89,41 +127,26 @@ export async function runStaged(
         const failure = operation.failure?.();
         if (failure) throw failure;
       };
+      // staged as the insert path stages its rows: binary for a table whose columns all take it
+      const formats = new CopyFormats(undefined);
       try {
         const builder = new SegmentBuilder();
         let position = 0;
         for await (const chunk of readChunks(source, CHUNK_SIZE)) {
-          for (const item of chunk) {
-            let entity: AnyEntity;
-            let encoder: CsvRowEncoder;
-            let isView = false;
-            if (rowMeta && !isEntity(item)) {
-              const row = toRow(rowMeta, item, position);
-              // many-to-many links a row may name are not this operation's business: collected and left
-              const view = viewOf?.(row, []);
-              if (view) {
-                entity = view;
-                encoder = rowEncoder!;
-                isView = true;
-                if (keyProps(rowMeta).some(k => view[k] == null)) throw missingKey(operation.name, encoder.plan.entityName, position);
-              } else {
-                entity = em.create(rowMeta.class, row as never, { persist: false }) as AnyEntity;
-                encoder = encoderOf(entity, position);
-              }
-            } else {
-              entity = asEntity(item, position);
-              encoder = encoderOf(entity, position);
-            }
-            // a view is no entity: nothing to prepare, and nothing to settle afterwards
-            if (!isView) {
-              if (!helper(entity).hasPrimaryKey()) throw missingKey(operation.name, encoder.plan.entityName, position);
-              operation.prepare?.(encoder.plan, entity);
-              written.push(entity);
-            }
+          const entries: StagedEntry[] = [];
+          // an item found wanting fails the call after the rows before it were encoded, whose own errors come first
+          let failure: unknown;
+          try {
+            for (const item of chunk) entries.push(readItem(item, position++));
+          } catch (e) {
+            failure = e;
+          }
+          await formats.prepare(entries, sql => session.query(sql));
+          for (const { entity, encoder, position } of entries) {
             builder.row = entity;
             encoder.writeEntity(entity, position, undefined, builder, position);
-            position++;
           }
+          if (failure) throw failure;
           for (const segment of builder.take()) {
             await session.send(segment);
             check();

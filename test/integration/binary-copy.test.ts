@@ -268,3 +268,116 @@ describe('binary COPY: choice and errors', () => {
     await assert.rejects(em.copyPersist(Plain, [{ id: 1 }], { format: 'text' as never }), (e: unknown) => e instanceof CopyPersistError && e.code === 'INVALID_OPTION' && e.option === 'format');
   });
 });
+
+describe("binary COPY: an upsert's staging table", () => {
+  class Stock {
+    id!: number;
+    code!: string;
+    label?: string | null;
+    qty?: number | null;
+    price?: string | null;
+    at?: Date | null;
+    flag?: boolean | null;
+  }
+  const StockSchema = new EntitySchema<Stock>({
+    class: Stock,
+    properties: {
+      id: { type: 'integer', primary: true, autoincrement: true },
+      code: { type: 'string', length: 40, unique: true },
+      label: { type: 'text', nullable: true },
+      qty: { type: 'integer', nullable: true },
+      price: { type: new DecimalType('string'), precision: 20, scale: 6, nullable: true },
+      at: { type: 'datetime', nullable: true },
+      flag: { type: 'boolean', nullable: true },
+    },
+  });
+  const N = 600;
+  /** Version `v` of the row with key `k`: generated values, edges included, the same for each side. */
+  const rowsOf = (keys: number[], v: number) => {
+    const sample = <T>(values: fc.Arbitrary<T>) => fc.sample(nullable(values), { numRuns: keys.length, seed: 7 * v + 1 });
+    const labels = sample(fc.oneof(text, fc.constantFrom('', 'NULL', '\\N', '\\.')));
+    const qtys = sample(int32);
+    const prices = sample(decimal20_6);
+    const ats = sample(dates);
+    const flags = sample(fc.boolean());
+    return keys.map((k, i) => ({
+      code: `k-${k}`,
+      label: labels[i] as string | null,
+      qty: qtys[i] as number | null,
+      price: prices[i] as string | null,
+      at: ats[i] as Date | null,
+      flag: flags[i] as boolean | null,
+    }));
+  };
+  let csv: MikroORM;
+  let binary: MikroORM;
+  const statements: string[] = [];
+  /** Rows of either side missing from the other, every column as PostgreSQL's text. */
+  const differences = () => {
+    const columns = 'id, code, label, qty, price::text, at::text, flag';
+    return csv.em.getConnection().execute(
+      `select 'csv' as side, ${columns} from bin_upsert_csv.stock except all select 'csv', ${columns} from bin_upsert_binary.stock
+       union all
+       select 'binary', ${columns} from bin_upsert_binary.stock except all select 'binary', ${columns} from bin_upsert_csv.stock
+       order by 2 limit 10`,
+    );
+  };
+  before(async () => {
+    csv = await initTestOrm({ schema: 'bin_upsert_csv', entities: [StockSchema], debug: ['query'], logger: (m: string) => statements.push(`csv ${m}`) });
+    binary = await initTestOrm({ schema: 'bin_upsert_binary', entities: [StockSchema], debug: ['query'], logger: (m: string) => statements.push(`binary ${m}`) });
+  });
+  after(async () => {
+    await csv?.close(true);
+    await binary?.close(true);
+  });
+
+  it("goes binary under 'auto' and leaves the rows, ids included, that the CSV staging leaves", async () => {
+    const seed = rowsOf(Array.from({ length: N / 2 }, (_, i) => 2 * i), 1);
+    // half the keys exist (even), half are new (odd), interleaved
+    const input = rowsOf(Array.from({ length: N }, (_, i) => i), 2);
+    const minRows = formatDefaults.autoMinRows;
+    formatDefaults.autoMinRows = 200;
+    statements.length = 0;
+    try {
+      for (const [orm, format] of [[csv, 'csv'], [binary, 'auto']] as const) {
+        const em = orm.em.fork() as CopyEntityManager;
+        await em.copyPersist(Stock, seed.map(r => ({ ...r })), { format });
+        const result = await em.copyPersist(Stock, input.map(r => ({ ...r })), { format, onConflictFields: ['code'] });
+        assert.deepEqual(result.upserted, { inserted: N / 2, updated: N / 2, skipped: 0 }, format);
+      }
+    } finally {
+      formatDefaults.autoMinRows = minRows;
+    }
+    const stageCopies = statements.filter(s => /copy "mikro_orm_pg_copy_stage_\d+"/.test(s));
+    assert.ok(stageCopies.some(s => s.startsWith('binary') && s.includes('format binary')), "the 'auto' side staged binary");
+    assert.ok(!stageCopies.some(s => s.startsWith('binary') && s.includes('format csv')), "the 'auto' side staged no row as CSV");
+    assert.ok(stageCopies.every(s => !s.startsWith('csv') || s.includes('format csv')), 'the csv side staged CSV');
+    assert.deepEqual(await differences(), []);
+    const [{ n }] = await binary.em.getConnection().execute('select count(*)::int as n from bin_upsert_binary.stock');
+    assert.equal(n, N);
+  });
+
+  it("copyUpdate's and copyDelete's staging go binary too, and leave the rows the CSV staging leaves", async () => {
+    // the ids the upsert gave (a merge takes a sequence value for every row, met or not), the same on both sides
+    const ids = (await csv.em.getConnection().execute<{ id: number }[]>('select id from bin_upsert_csv.stock order by id')).map(r => r.id);
+    const changes = rowsOf(Array.from({ length: N }, (_, i) => i), 3).map(({ code: _code, ...r }, i) => ({ ...r, id: ids[i] }));
+    const gone = ids.filter((_, i) => i % 3 === 0);
+    const { format, autoMinRows } = formatDefaults;
+    formatDefaults.autoMinRows = 200;
+    statements.length = 0;
+    try {
+      for (const [orm, side] of [[csv, 'csv'], [binary, 'auto']] as const) {
+        formatDefaults.format = side;
+        const em = orm.em.fork() as CopyEntityManager;
+        assert.equal((await em.copyUpdate(Stock, changes.map(r => ({ ...r })))).updated, N, side);
+        assert.equal((await em.copyDelete(Stock, gone)).deleted, gone.length, side);
+      }
+    } finally {
+      Object.assign(formatDefaults, { format, autoMinRows });
+    }
+    const stageCopies = statements.filter(s => /copy "mikro_orm_pg_copy_stage_\d+"/.test(s));
+    assert.equal(stageCopies.filter(s => s.startsWith('binary') && s.includes('format binary')).length, 2, "the 'auto' side staged its update and its delete binary");
+    assert.ok(stageCopies.every(s => s.includes(s.startsWith('csv') ? 'format csv' : 'format binary')), 'each side staged in its format only');
+    assert.deepEqual(await differences(), []);
+  });
+});

@@ -101,6 +101,23 @@ describe('upsert through a staging table', () => {
     await assertPoolHealthy(copyOrm);
   });
 
+  it('a key met twice that exists already is an error naming both positions, within the caller transaction too, and nothing is written', async () => {
+    const before = await rows(copyOrm);
+    const input = [row(7, 2), row(900, 1), row(8, 2), row(7, 3)];
+    await assert.rejects(
+      copyEm().transactional(trx => (trx as CopyEntityManager).copyPersist(viaCopy.Product, input, { onConflictFields: ['sku'] })),
+      (e: unknown) => {
+        assert.ok(e instanceof CopyPersistError);
+        assert.equal(e.code, 'DUPLICATE_KEY');
+        assert.match(e.message, /input positions 0 and 3/);
+        assert.equal(e.position, 3);
+        return true;
+      },
+    );
+    assert.deepEqual(await rows(copyOrm), before);
+    await assertPoolHealthy(copyOrm);
+  });
+
   it("onConflictDuplicates: 'last-wins' keeps the later row", async () => {
     const input = [row(901, 1), row(901, 2), row(5, 4), row(5, 3)];
     const result = await copyEm().copyPersist(viaCopy.Product, input, { onConflictFields: ['sku'], onConflictDuplicates: 'last-wins' });
