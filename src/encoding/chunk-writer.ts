@@ -361,6 +361,24 @@ export class ChunkWriter {
     if (hasNull) this.#buffer.writeInt32BE(1, start + 8);
   }
 
+  /**
+   * Opens a field of `bytes` bytes that a writer of pg-binary.ts fills in place, at the returned
+   * offset of `target`: uuid, numeric and int8 text go to their bytes without an intermediate
+   * string, array or BigInt. `rewind(offset - 4)` takes the field back.
+   */
+  openField(bytes: number): number {
+    this.#reserve(4 + bytes);
+    const at = this.#length;
+    this.#buffer.writeInt32BE(bytes, at);
+    this.#length = at + 4 + bytes;
+    return at + 4;
+  }
+
+  /** The buffer `openField`'s offset points into; valid until the next write. */
+  get target(): Buffer {
+    return this.#buffer;
+  }
+
   /** Drops what was written after `length` (a row that goes as CSV after all). */
   rewind(length: number): void {
     this.#length = length;
