@@ -4,7 +4,7 @@
 // CSV path writes. Where that is not certain (a text form the server might read differently, a
 // float that sits on a rounding tie, a type not listed here) a writer returns false and the row
 // goes as CSV instead, so that the server's own text parser decides, as it does today.
-import type { ChunkWriter } from './chunk-writer.js';
+import { int16At, type ChunkWriter } from './chunk-writer.js';
 
 /** Column types written in binary; every other type keeps its table on CSV. */
 export type BinaryKind = 'int2' | 'int4' | 'int8' | 'float4' | 'float8' | 'bool' | 'text' | 'json' | 'jsonb' | 'uuid' | 'numeric' | 'timestamptz' | 'timestamp' | 'date' | 'bytea';
@@ -202,12 +202,6 @@ export function uuidFromText(text: string, out: ChunkWriter): boolean {
     i += 2;
   }
   return true;
-}
-
-/** A 16-bit word, big-endian (two's complement when negative), without `writeInt16BE`'s checks: the callers' values fit. */
-function int16At(bytes: Buffer, at: number, value: number): void {
-  bytes[at] = value >> 8;
-  bytes[at + 1] = value;
 }
 
 /** Takes back the field `openField` opened at `at`; false, for the caller to return. */
