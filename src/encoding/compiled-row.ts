@@ -9,7 +9,7 @@
 // The same compiler writes binary COPY tuples for a table whose columns all have a binary form
 // (pg-binary.ts): the same reads and conversions, typed writes per column, and any value without
 // an exact binary form sends the whole row down the CSV writer instead (`fallBackToCsv`).
-import { ReferenceKind, Type, type AnyEntity, type Dictionary, type EntityProperty, type Platform } from '@mikro-orm/core';
+import { BigIntType, ReferenceKind, Type, type AnyEntity, type Dictionary, type EntityProperty, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { EntityPlan } from '../plan/entity-plan.js';
 import { isRawSql, scalarRuntimeTypes } from '../orm/index.js';
@@ -17,7 +17,7 @@ import { checkInsert, snapshotPayload } from '../plan/insert-payload.js';
 import { ROW_VIEW, isRowView } from '../plan/row-view.js';
 import { ISO_MAX_TIME, ISO_MIN_TIME, arrayElementConverter, columnFamilyOf, columnTraits, formatsDatesAsIso, writesArraysInPlace, type ExpectedValue } from './column-types.js';
 import type { ChunkWriter } from './chunk-writer.js';
-import { float4Of, isExactFloat8, pgDays, writeTextAs, type BinaryColumn } from './pg-binary.js';
+import { dateFromText, float4Of, int8FromBigInt, int8FromText, isExactFloat8, numericFromNumber, numericFromText, pgDays, uuidFromText, writeTextAs, type BinaryColumn } from './pg-binary.js';
 import { NUMERIC_SHAPE_GROUPS, type RowShape } from './row-shape.js';
 
 /**
@@ -66,6 +66,9 @@ const BRANCHES: Record<ExpectedValue, (c: string, i: number, g: FastGroup) => st
 
 const BRANCH_ORDER: readonly ExpectedValue[] = ['string', 'number', 'boolean', 'Date'];
 
+/** Kinds whose text has a writer of its own, which the compiled code calls without `writeTextAs`'s dispatch. */
+const DIRECT_TEXT: Partial<Record<BinaryColumn['kind'], string>> = { int8: 'int8FromText', uuid: 'uuidFromText', numeric: 'numericFromText', date: 'dateFromText' };
+
 /** A binary write that may find no exact form: the row then goes as CSV. */
 const orCsv = (write: string) => `{ if (!(${write})) return fallback(entity, position, deferred, sink, ordinal, out, mark); }`;
 const slowBinary = (c: string, i: number) => orCsv(`slowB(${i}, ${c}, position, out)`);
@@ -78,7 +81,8 @@ const slowBinary = (c: string, i: number) => orCsv(`slowB(${i}, ${c}, position, 
 const BINARY_BRANCHES: Record<ExpectedValue, (c: string, i: number, g: FastGroup, column: BinaryColumn) => string> = {
   string: (c, i, g, column) => {
     const kind = column.kind;
-    const write = kind === 'text' || kind === 'json' ? `out.textField(${c});` : kind === 'jsonb' ? `out.textField(${c}, 1);` : orCsv(`asText('${kind}', ${c}, out)`);
+    const direct = DIRECT_TEXT[kind];
+    const write = kind === 'text' || kind === 'json' ? `out.textField(${c});` : kind === 'jsonb' ? `out.textField(${c}, 1);` : orCsv(direct ? `${direct}(${c}, out)` : `asText('${kind}', ${c}, out)`);
     return `if (typeof ${c} === 'string') { if (${c}.indexOf('\\0') === -1${g.escapedNul ? ` && ${c}.indexOf('\\\\u0000') === -1` : ''}) { ${write} } else ${slowBinary(c, i)} }`;
   },
   number: (c, i, g, column) => {
@@ -91,7 +95,7 @@ const BINARY_BRANCHES: Record<ExpectedValue, (c: string, i: number, g: FastGroup
       // String(-0) is '0'
       float8: `if (${plain} && isExactFloat8(${c})) out.float8Field(${c} === 0 ? 0 : ${c});`,
       float4: `if (${plain} && float4Of(${c}) !== undefined) out.float4Field(${c} === 0 ? 0 : float4Of(${c}));`,
-      numeric: `if (${plain}) { ${orCsv(`asText('numeric', String(${c}), out)`)} }`,
+      numeric: `if (${plain}) ${orCsv(`numericFromNumber(${c}, out)`)}`,
       text: `if (${plain}) out.textField(String(${c}));`,
     };
     const fast = write[column.kind];
@@ -141,6 +145,12 @@ export function compileRowWriter(em: SqlEntityManager, encoder: RowEncoding, bin
     ['slowB', encoder.writeValueBinary.bind(encoder)],
     ['fallback', encoder.fallBackToCsv.bind(encoder)],
     ['asText', writeTextAs],
+    ['int8FromText', int8FromText],
+    ['int8FromBigInt', int8FromBigInt],
+    ['uuidFromText', uuidFromText],
+    ['numericFromText', numericFromText],
+    ['numericFromNumber', numericFromNumber],
+    ['dateFromText', dateFromText],
     ['float4Of', float4Of],
     ['isExactFloat8', isExactFloat8],
     ['pgDays', pgDays],
@@ -182,6 +192,10 @@ export function compileRowWriter(em: SqlEntityManager, encoder: RowEncoding, bin
       context.set(`convert${i}`, convert);
       context.set(`toDb${i}`, arrayElementConverter(prop.customType));
       converts.push(`const ${c} = v${i} === undefined || Array.isArray(v${i}) ? v${i} : convert${i}(v${i});`);
+    } else if (convert && columns?.[i][0].kind === 'int8' && writesBigIntAsDecimal(prop)) {
+      // a bigint goes to int8 as is, not through the decimal string the conversion makes of it
+      context.set(`convert${i}`, convert);
+      converts.push(`const ${c} = v${i} === undefined || typeof v${i} === 'bigint' ? v${i} : convert${i}(v${i});`);
     } else if (convert) {
       context.set(`convert${i}`, convert);
       converts.push(`const ${c} = v${i} === undefined ? undefined : convert${i}(v${i});`);
@@ -202,8 +216,9 @@ export function compileRowWriter(em: SqlEntityManager, encoder: RowEncoding, bin
       const nullBranch = substitutesDefault ? `if (${c} === null) ${slowBinary(c, i)}` : `if (${c} === null) out.nullField();`;
       const arrayBranch = array ? [`if (Array.isArray(${c})) ${orCsv(`writeArray(${c}, toDb${i}, column${i}, out)`)}`] : [];
       const bytesBranch = column.kind === 'bytea' ? [`if (ArrayBuffer.isView(${c})) out.bytesField(${c});`] : [];
+      const bigintBranch = column.kind === 'int8' ? [`if (typeof ${c} === 'bigint') ${orCsv(`int8FromBigInt(${c}, out)`)}`] : [];
       const typed = (e: ExpectedValue) => BINARY_BRANCHES[e](c, i, fast, column);
-      branches = [...arrayBranch, typed(order[0]), nullBranch, ...order.slice(1).map(typed), ...bytesBranch, slowBinary(c, i)];
+      branches = [...arrayBranch, typed(order[0]), ...bigintBranch, nullBranch, ...order.slice(1).map(typed), ...bytesBranch, slowBinary(c, i)];
     } else {
       const nullBranch = substitutesDefault ? `if (${c} === null) slow(${i}, ${c}, position, out);` : `if (${c} === null) {}`;
       const arrayBranch = array ? [`if (Array.isArray(${c})) { if (!out.quotedArray(${c}, toDb${i})) slow(${i}, convert${i}(${c}), position, out); }`] : [];
@@ -325,6 +340,17 @@ function hasFastPath(prop: EntityProperty, discriminator: string | undefined, co
     !(prop.getter && !prop.setter) &&
     prop.name !== discriminator
   );
+}
+
+/**
+ * Is the property MikroORM's own `BigIntType`, whose conversion of a bigint is `'' + value` (asked
+ * of the type with a probe), so that the bigint itself can be written as the int8 that text reads as?
+ */
+function writesBigIntAsDecimal(prop: EntityProperty): boolean {
+  const type = prop.customType;
+  if (!(type instanceof BigIntType) || type.convertToDatabaseValue !== BigIntType.prototype.convertToDatabaseValue) return false;
+  const probe = -9007199254740993n;
+  return type.convertToDatabaseValue(probe as never) === '-9007199254740993';
 }
 
 /** How the snapshot converts the property's value, or undefined where it copies it as is. */

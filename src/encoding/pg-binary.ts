@@ -4,7 +4,7 @@
 // CSV path writes. Where that is not certain (a text form the server might read differently, a
 // float that sits on a rounding tie, a type not listed here) a writer returns false and the row
 // goes as CSV instead, so that the server's own text parser decides, as it does today.
-import type { ChunkWriter } from './chunk-writer.js';
+import { int16At, type ChunkWriter } from './chunk-writer.js';
 
 /** Column types written in binary; every other type keeps its table on CSV. */
 export type BinaryKind = 'int2' | 'int4' | 'int8' | 'float4' | 'float8' | 'bool' | 'text' | 'json' | 'jsonb' | 'uuid' | 'numeric' | 'timestamptz' | 'timestamp' | 'date' | 'bytea';
@@ -45,9 +45,13 @@ const INT_RANGE: Record<'int2' | 'int4', [number, number]> = { int2: [-32768, 32
 const INT8_MAX = 9223372036854775807n;
 const INT8_MIN = -9223372036854775808n;
 const INTEGER_TEXT = /^-?\d{1,19}$/;
+const MINUS = 0x2d;
+const ZERO = 0x30;
+/** numeric's sign word of a negative value. */
+const NUMERIC_NEG = 0x4000;
+const NO_DIGITS: readonly number[] = [];
 const FLOAT_TEXT = /^-?(\d+)(?:\.(\d+))?(?:[eE][-+]?\d+)?$/;
 const NUMERIC_TEXT = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([-+]?\d+))?$/;
-const UUID_TEXT = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const BYTEA_HEX = /^\\x(?:[0-9a-fA-F]{2})*$/;
 /** ISO 8601 as `toISOString` and MikroORM's `formatDate` write it: the date, the time, a fraction, a zone. */
 const TIMESTAMP_TEXT = /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(Z|[+-]\d\d:\d\d)?)?$/;
@@ -107,18 +111,8 @@ export function writeTextAs(kind: BinaryKind, text: string, out: ChunkWriter): b
       else out.int4Field(n);
       return true;
     }
-    case 'int8': {
-      if (!INTEGER_TEXT.test(text)) return false;
-      const n = Number(text);
-      if (Number.isSafeInteger(n)) {
-        out.int8Field(n);
-        return true;
-      }
-      const big = BigInt(text);
-      if (big > INT8_MAX || big < INT8_MIN) return false;
-      out.int8BigField(big);
-      return true;
-    }
+    case 'int8':
+      return int8FromText(text, out);
     case 'float4':
     case 'float8':
       return floatFromText(kind, text, out);
@@ -128,9 +122,7 @@ export function writeTextAs(kind: BinaryKind, text: string, out: ChunkWriter): b
       else return false;
       return true;
     case 'uuid':
-      if (!UUID_TEXT.test(text)) return false;
-      out.hexField(text.replaceAll('-', ''), 0);
-      return true;
+      return uuidFromText(text, out);
     case 'bytea':
       if (!BYTEA_HEX.test(text)) return false;
       out.hexField(text, 2);
@@ -139,9 +131,114 @@ export function writeTextAs(kind: BinaryKind, text: string, out: ChunkWriter): b
       return numericFromText(text, out);
     case 'timestamptz':
     case 'timestamp':
-    case 'date':
       return timeFromText(kind, text, out);
+    case 'date':
+      return dateFromText(text, out);
   }
+}
+
+/**
+ * int8 from its decimal text (`-?` and 1 to 19 digits, as `BigIntType` writes it), read as
+ * `int8in` reads it: the digits summed in a double while that is exact (up to 2^53), else one
+ * BigInt. False for any other form or a value out of range.
+ */
+export function int8FromText(text: string, out: ChunkWriter): boolean {
+  const length = text.length;
+  const start = length > 0 && text.charCodeAt(0) === MINUS ? 1 : 0;
+  if (length - start < 1 || length - start > 19) return false;
+  let n = 0;
+  for (let i = start; i < length; i++) {
+    const digit = text.charCodeAt(i) - ZERO;
+    if (digit < 0 || digit > 9) return false;
+    n = n * 10 + digit;
+  }
+  // past 2^53 the sum has rounded, but stays past it: never mistaken for a safe integer
+  if (Number.isSafeInteger(n)) {
+    out.int8Field(start === 1 ? -n : n);
+    return true;
+  }
+  return int8FromBigInt(BigInt(text), out);
+}
+
+/** A bigint as int8 (what `'' + value` reads as); false out of int8's range, where the server reports the error. */
+export function int8FromBigInt(value: bigint, out: ChunkWriter): boolean {
+  // most fit a double: its two 32-bit halves are cheaper to write than the BigInt's
+  const n = Number(value);
+  if (Number.isSafeInteger(n)) {
+    out.int8Field(n);
+    return true;
+  }
+  if (value > INT8_MAX || value < INT8_MIN) return false;
+  out.int8BigField(value);
+  return true;
+}
+
+/** A hexadecimal digit's value, or -1. */
+function hexValue(c: number): number {
+  if (c >= ZERO && c <= ZERO + 9) return c - ZERO;
+  const lower = c | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x57 : -1;
+}
+
+/**
+ * uuid from its canonical text (8-4-4-4-12 hexadecimal digits, either case: what MikroORM and
+ * `crypto.randomUUID` write), hex pairs straight to its 16 bytes. False for the other forms
+ * `uuid_in` accepts (braces, no hyphens), which go as CSV for the server to read.
+ */
+export function uuidFromText(text: string, out: ChunkWriter): boolean {
+  if (text.length !== 36) return false;
+  const at = out.openField(16);
+  const bytes = out.target;
+  let i = 0;
+  for (let b = 0; b < 16; b++) {
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (text.charCodeAt(i) !== MINUS) return rewound(out, at);
+      i++;
+    }
+    const high = hexValue(text.charCodeAt(i));
+    const low = hexValue(text.charCodeAt(i + 1));
+    if (high < 0 || low < 0) return rewound(out, at);
+    bytes[at + b] = (high << 4) | low;
+    i += 2;
+  }
+  return true;
+}
+
+/** Takes back the field `openField` opened at `at`; false, for the caller to return. */
+function rewound(out: ChunkWriter, at: number): false {
+  out.rewind(at - 4);
+  return false;
+}
+
+/** Base-10000 digits of a safe integer, least significant first (at most 4: 2^53 < 10^16). */
+const intGroups = [0, 0, 0, 0];
+
+/**
+ * numeric from a JavaScript number, as `numeric_in` reads `String(n)`: a safe integer straight
+ * to its base-10000 digits (its text has no point and no exponent), anything else through its
+ * text. False where that text has no exact form (see `numericFromText`).
+ */
+export function numericFromNumber(n: number, out: ChunkWriter): boolean {
+  if (!Number.isSafeInteger(n)) return numericFromText(String(n), out);
+  let rest = n < 0 ? -n : n;
+  let count = 0;
+  while (rest > 0) {
+    const group = rest % 10000;
+    intGroups[count++] = group;
+    rest = (rest - group) / 10000;
+  }
+  // the trailing zero digits numeric_in strips (`100000000` is 1 at weight 2)
+  let lowest = 0;
+  while (lowest < count && intGroups[lowest] === 0) lowest++;
+  const digits = count - lowest;
+  const at = out.openField(8 + 2 * digits);
+  const bytes = out.target;
+  int16At(bytes, at, digits);
+  int16At(bytes, at + 2, count === 0 ? 0 : count - 1);
+  int16At(bytes, at + 4, n < 0 ? NUMERIC_NEG : 0);
+  int16At(bytes, at + 6, 0);
+  for (let g = count - 1, o = at + 8; g >= lowest; g--, o += 2) int16At(bytes, o, intGroups[g]);
+  return true;
 }
 
 function floatFromText(kind: 'float4' | 'float8', text: string, out: ChunkWriter): boolean {
@@ -172,7 +269,7 @@ function floatFromText(kind: 'float4' | 'float8', text: string, out: ChunkWriter
  * scale `numeric_in` gives the text (digits after the point, less the exponent). The server
  * applies the column's precision and scale to it as it does to parsed text.
  */
-function numericFromText(text: string, out: ChunkWriter): boolean {
+export function numericFromText(text: string, out: ChunkWriter): boolean {
   if (text === 'NaN') {
     out.numericField([], 0, 0xc000, 0);
     return true;
@@ -202,50 +299,59 @@ function numericFromText(text: string, out: ChunkWriter): boolean {
   const padded = '0'.repeat(4 * weight + 4 - point) + digits;
   const groups: number[] = [];
   for (let i = 0; i < padded.length; i += 4) groups.push(Number(padded.slice(i, i + 4).padEnd(4, '0')));
-  out.numericField(groups, weight, minus ? 0x4000 : 0, scale);
+  out.numericField(groups, weight, minus ? NUMERIC_NEG : 0, scale);
   return true;
 }
 
-const POWERS_OF_TEN = [1, 10, 100, 1000];
-
 /**
  * The common form of numeric text (`-12.50`, no exponent: what the CSV path writes for most
- * decimals) scanned by hand, without the regular expression and the strings of the general case.
- * False, having written nothing, for any other form.
+ * decimals) scanned by hand and written into the field in place, without the regular expression,
+ * strings and digit array of the general case. False, having written nothing, for any other form.
  */
 function plainDecimal(text: string, out: ChunkWriter): boolean {
   const length = text.length;
-  const start = text.charCodeAt(0) === 0x2d ? 1 : 0;
+  const start = length > 0 && text.charCodeAt(0) === MINUS ? 1 : 0;
   if (length - start > 1000) return false;
   let point = -1;
+  /** The first and last digit that is not 0. */
+  let first = -1;
+  let last = -1;
   for (let j = start; j < length; j++) {
     const c = text.charCodeAt(j);
     if (c === 0x2e && point === -1) point = j;
-    else if (c < 0x30 || c > 0x39) return false;
+    else if (c < ZERO || c > ZERO + 9) return false;
+    else if (c !== ZERO) {
+      if (first === -1) first = j;
+      last = j;
+    }
   }
   if (point === -1) point = length;
   // digits on both sides of a point, as the general form wants
   if (point === start || point === length - 1) return false;
   const scale = point === length ? 0 : length - point - 1;
-  /** The decimal exponent of the digit at `j`. */
-  const exponent = (j: number) => (j < point ? point - 1 - j : point - j);
-  let first = start;
-  while (first < length && (first === point || text.charCodeAt(first) === 0x30)) first++;
-  if (first === length) {
-    out.numericField([], 0, 0, scale);
+  if (first === -1) {
+    out.numericField(NO_DIGITS, 0, 0, scale);
     return true;
   }
-  let last = length - 1;
-  while (last === point || text.charCodeAt(last) === 0x30) last--;
-  const weight = Math.floor(exponent(first) / 4);
-  const groups: number[] = new Array(weight - Math.floor(exponent(last) / 4) + 1).fill(0);
-  for (let j = first; j <= last; j++) {
-    if (j === point) continue;
-    const e = exponent(j);
-    const group = Math.floor(e / 4);
-    groups[weight - group] += (text.charCodeAt(j) - 0x30) * POWERS_OF_TEN[e - group * 4];
+  // the decimal exponent of the digit at j is point - 1 - j before the point, point - j after it
+  const weight = Math.floor((first < point ? point - 1 - first : point - first) / 4);
+  const lowest = Math.floor((last < point ? point - 1 - last : point - last) / 4);
+  const digits = weight - lowest + 1;
+  const at = out.openField(8 + 2 * digits);
+  const bytes = out.target;
+  int16At(bytes, at, digits);
+  int16At(bytes, at + 2, weight);
+  int16At(bytes, at + 4, start === 1 ? NUMERIC_NEG : 0);
+  int16At(bytes, at + 6, scale);
+  let o = at + 8;
+  for (let g = weight; g >= lowest; g--, o += 2) {
+    let group = 0;
+    for (let e = 4 * g + 3; e >= 4 * g; e--) {
+      const j = e >= 0 ? point - 1 - e : point - e;
+      group = group * 10 + (j >= start && j < length ? text.charCodeAt(j) - ZERO : 0);
+    }
+    int16At(bytes, o, group);
   }
-  out.numericField(groups, weight, start === 1 ? 0x4000 : 0, scale);
   return true;
 }
 
@@ -259,17 +365,36 @@ function daysFromCivil(year: number, month: number, day: number): number {
 }
 
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-const DATE_TEXT = /^\d{4}-\d\d-\d\d$/;
+/** The number written in `text` from `from` to `to` (digits only), or -1. */
+function digitsOf(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const digit = text.charCodeAt(i) - ZERO;
+    if (digit < 0 || digit > 9) return -1;
+    n = n * 10 + digit;
+  }
+  return n;
+}
 
-/** `YYYY-MM-DD` (what MikroORM's DateType writes) as days since 2000-01-01, without a Date; false for a day the calendar lacks. */
+/**
+ * `YYYY-MM-DD` (what MikroORM's DateType writes) as days since 2000-01-01, read by char code
+ * without a Date or a substring; false for another form (the general path reads it) or a day the
+ * calendar lacks (the server rejects it).
+ */
 function plainDate(text: string, out: ChunkWriter): boolean {
-  const year = Number(text.slice(0, 4));
-  const month = Number(text.slice(5, 7));
-  const day = Number(text.slice(8, 10));
+  if (text.length !== 10 || text.charCodeAt(4) !== MINUS || text.charCodeAt(7) !== MINUS) return false;
+  const year = digitsOf(text, 0, 4);
+  const month = digitsOf(text, 5, 7);
+  const day = digitsOf(text, 8, 10);
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   if (year < 1 || month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1] || (month === 2 && day === 29 && !leap)) return false;
   out.int4Field(daysFromCivil(year, month, day) - 10957);
   return true;
+}
+
+/** date from its text: `YYYY-MM-DD` by hand, any other form as `timeFromText` reads it. */
+export function dateFromText(text: string, out: ChunkWriter): boolean {
+  return plainDate(text, out) || timeFromText('date', text, out);
 }
 
 /**
@@ -278,7 +403,6 @@ function plainDate(text: string, out: ChunkWriter): boolean {
  * `timestamp_in` does; date: days since 2000-01-01, time and zone ignored, as `date_in` does.
  */
 function timeFromText(kind: 'timestamptz' | 'timestamp' | 'date', text: string, out: ChunkWriter): boolean {
-  if (kind === 'date' && text.length === 10 && DATE_TEXT.test(text)) return plainDate(text, out);
   const match = TIMESTAMP_TEXT.exec(text);
   if (!match) return false;
   const [, y, mo, d, h, mi, s, fraction, zone] = match;

@@ -44,25 +44,60 @@ const manyDigits = fc
   .tuple(fc.boolean(), fc.stringMatching(/^[0-9]{1,40}$/), fc.option(fc.stringMatching(/^[0-9]{1,40}$/)), fc.option(fc.integer({ min: -60, max: 60 })))
   .map(([minus, whole, fraction, exponent]) => `${minus ? '-' : ''}${whole}${fraction === null ? '' : `.${fraction}`}${exponent === null ? '' : `e${exponent}`}`);
 
+/** int8 values on every side of 2^53, where the direct writers switch from a double to a BigInt, and of int8's ends. */
+const int8Edges = fc.oneof(
+  bigint64,
+  fc.bigInt({ min: -(2n ** 54n), max: 2n ** 54n }),
+  fc.bigInt({ min: -100_000n, max: 100_000n }),
+  fc.constantFrom(2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, -(2n ** 53n) + 1n, -(2n ** 53n), -(2n ** 53n) - 1n, 10n ** 15n, 10n ** 16n - 1n, 10n ** 18n, -(2n ** 63n), 2n ** 63n - 1n),
+);
+/** Safe integers of every length (numeric takes them straight to base-10000 digits), powers of 10000 and doubles. */
+const numericNumbers = fc.oneof(
+  fc.maxSafeInteger(),
+  fc.integer({ min: -100_000, max: 100_000 }),
+  fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e30, max: 1e30 }),
+  fc.constantFrom(0, -0, 1, -1, 9999, 10000, -10000, 10001, 1e8, 100000000, 1e12, 1e15, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 2 ** 53, 0.5, 1e-20, 1e21, NaN),
+);
+/** Decimal text without an exponent (the hand-scanned form), with zeros around and inside, and forms only the server reads. */
+const plainDecimals = fc.oneof(
+  fc.tuple(fc.boolean(), fc.stringMatching(/^[0-9]{1,25}$/), fc.option(fc.stringMatching(/^[0-9]{1,25}$/))).map(([minus, whole, fraction]) => `${minus ? '-' : ''}${whole}${fraction === null ? '' : `.${fraction}`}`),
+  fc.constantFrom('000123.4500', '-0.0001', '0.00', '-0', '-0.000', '10000', '1.0001', '10000.0001', '0.00010000', '99999999.99999999', '.5', '5.', '-.5', '+5', ' 5'),
+);
+/** uuid text in other cases and in the forms uuid_in also reads (no hyphens, braces), which go as CSV. */
+const uuids = fc.oneof(
+  fc.uuid(),
+  fc.uuid().map(u => u.toUpperCase()),
+  fc.tuple(fc.uuid(), fc.integer({ min: 0, max: 2 ** 31 - 1 })).map(([u, bits]) => u.replace(/[a-f]/g, (c, at: number) => ((bits >> at % 31) & 1 ? c.toUpperCase() : c))),
+  fc.constantFrom('00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 'a0eebc999c0b4ef8bb6d6bb9bd380a11', '{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}', 'a0ee-bc99-9c0b-4ef8-bb6d-6bb9-bd38-0a11'),
+);
+/** Date text: the `YYYY-MM-DD` read by hand (leap days, the ends of the range) and other forms date_in reads. */
+const dateTexts = fc.oneof(
+  dates.map(d => d.toISOString().slice(0, 10)),
+  fc.constantFrom('2024-02-29', '2000-02-29', '1900-02-28', '0001-01-01', '9999-12-31', '2000-01-01', '1999-12-31', '1970-01-01', '2024-2-3', '2024-02-03T10:00:00Z', '20240203'),
+);
+
 const KINDS: Kind[] = [
   { name: 'int2', property: { type: 'smallint' }, values: fc.oneof(fc.integer({ min: -32768, max: 32767 }), fc.constantFrom(-32768, 32767, -0)) },
   { name: 'int4', property: { type: 'integer' }, values: int32 },
-  { name: 'int8_bigint', property: { type: new BigIntType('bigint') }, values: bigint64 },
-  { name: 'int8_string', property: { type: new BigIntType('string') }, values: bigint64.map(String) },
+  { name: 'int8_bigint', property: { type: new BigIntType('bigint') }, values: int8Edges },
+  { name: 'int8_string', property: { type: new BigIntType('string') }, values: fc.oneof(int8Edges.map(String), fc.constantFrom('007', '-0', '-007', '0000000000000000000001')) },
   { name: 'int8_number', property: { type: new BigIntType('number') }, values: fc.oneof(fc.maxSafeInteger(), fc.constantFrom(Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 2 ** 53 + 2, -(2 ** 60))) },
   { name: 'float4', property: { type: 'float' }, values: fc.oneof(normalFloat32, float4Ties, fc.double({ min: -3e38, max: 3e38, noNaN: true }).filter(n => n === 0 || Math.abs(n) > 1e-37), fc.constantFrom(NaN, Infinity, -Infinity, -0, 1.17549435e-38)) },
   { name: 'float8', property: { type: 'double' }, values: fc.oneof(double, fc.constantFrom(NaN, Infinity, -Infinity, 5e-324, -2.2250738585072e-308)) },
   { name: 'numeric_string', property: { type: new DecimalType('string'), precision: 20, scale: 6 }, values: decimal20_6 },
   { name: 'numeric_number', property: { type: new DecimalType('number'), precision: 20, scale: 6 }, values: fc.oneof(fc.double({ min: -1e13, max: 1e13, noNaN: true }), fc.constantFrom(-0, 0.1, 1e-7, 5e-7, NaN)) },
   { name: 'numeric_free', property: { type: new DecimalType('string'), columnType: 'numeric' }, values: fc.oneof(manyDigits, fc.constantFrom('NaN', '0.000', '-0.0', '1e-20', '12.50', '100', '1e3')) },
+  { name: 'numeric_free_number', property: { type: new DecimalType('number'), columnType: 'numeric' }, values: numericNumbers },
+  { name: 'numeric_plain', property: { type: new DecimalType('string'), columnType: 'numeric' }, values: plainDecimals },
+  { name: 'numeric_plain_12_2', property: { type: new DecimalType('string'), precision: 12, scale: 2 }, values: plainDecimals.filter(t => /^-?0*\d{0,10}(\.\d*)?$/.test(t) && !/^-?9{10}\.99[5-9]/.test(t)) },
   { name: 'bool', property: { type: 'boolean' }, values: fc.boolean() },
   { name: 'text', property: { type: 'text' }, values: fc.oneof(text, fc.constantFrom('', 'NULL', '\\N', '\\.', ' ')) },
   { name: 'varchar', property: { type: 'string', length: 200 }, values: text },
   { name: 'bpchar', property: { type: 'string', columnType: 'char(12)' }, values: fc.oneof(fc.string({ maxLength: 12 }).map(s => s.replaceAll('\0', '')), fc.constantFrom('', ' a ', 'é')) },
-  { name: 'uuid', property: { type: 'uuid' }, values: fc.oneof(fc.uuid(), fc.uuid().map(u => u.toUpperCase())) },
+  { name: 'uuid', property: { type: 'uuid' }, values: uuids },
   { name: 'timestamptz', property: { type: 'datetime' }, values: dates },
   { name: 'timestamp', property: { type: 'datetime', columnType: 'timestamp(3)' }, values: dates },
-  { name: 'date_string', property: { type: 'date' }, values: dates.map(d => d.toISOString().slice(0, 10)) },
+  { name: 'date_string', property: { type: 'date' }, values: dateTexts },
   { name: 'date_of_date', property: { type: 'datetime', columnType: 'date' }, values: dates },
   { name: 'json', property: { type: 'json', columnType: 'json' }, values: json(fc.oneof(jsonValue, fc.dictionary(text, jsonValue, { maxKeys: 3 }))) },
   { name: 'jsonb', property: { type: 'json' }, values: json(fc.oneof(jsonValue, fc.array(jsonValue, { maxLength: 3 }), fc.dictionary(text, jsonValue, { maxKeys: 3 }))) },
