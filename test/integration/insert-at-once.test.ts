@@ -52,7 +52,10 @@ function data(): Partial<SmallKinds>[] {
     active: i % 3 === 0 ? true : i % 3 === 1 ? false : undefined,
     at: i % 2 ? new Date(Date.UTC(2020, 0, 1, 12, 0, i, i)) : null,
     meta: i % 3 === 0 ? { text, list: [1, 'two', null] } : i % 3 === 1 ? 'a "string"' : undefined,
-    tags: i % 2 ? [text ?? 'NULL', '', 'a,b', '{x}'] : undefined,
+    // not the texts with whitespace at either end: MikroORM's marshallArray leaves those unquoted,
+    // so PostgreSQL trims them in flush's rows, while the package's array encoder keeps them
+    // (on the COPY path as well; reported)
+    tags: i % 2 ? [text?.trim() === text ? text : 'x', text === null ? 'NULL' : '', 'a,b', '{x}'] : undefined,
     bytes: i % 2 ? Buffer.from([0, 1, 2, 255, i]) : undefined,
   }));
 }
@@ -64,7 +67,9 @@ describe('small calls as INSERTs: the rows and keys flush writes', () => {
 
   before(async () => {
     flushOrm = await initTestOrm({ schema: 'insert_at_once_flush', entities: [SmallKindsSchema] });
-    copyOrm = await initTestOrm({ schema: 'insert_at_once_copy', entities: [SmallKindsSchema], debug: ['query'], logger: (message: string) => logged.push(message) });
+    // MikroORM colours its log lines; the tests read the text
+    const logger = (message: string) => logged.push(message.replace(/\u001b\[[0-9;]*m/g, ''));
+    copyOrm = await initTestOrm({ schema: 'insert_at_once_copy', entities: [SmallKindsSchema], debug: ['query'], logger });
   });
   beforeEach(async () => {
     for (const [orm, schema] of [[flushOrm, 'insert_at_once_flush'], [copyOrm, 'insert_at_once_copy']] as const) {
