@@ -182,9 +182,10 @@ function bindOf(params: readonly Field[]): Buffer {
   let at = out.writeUInt8(0x42, 0);
   at += 4;
   at = out.writeInt16BE(0, at); // portal "" and statement "": two empty strings
-  at = out.writeInt16BE(params.length, at);
+  // the server reads both counts as unsigned: up to 65535 parameters
+  at = out.writeUInt16BE(params.length, at);
   for (const f of params) at = out.writeInt16BE(f.form === 'binary' ? 1 : 0, at);
-  at = out.writeInt16BE(params.length, at);
+  at = out.writeUInt16BE(params.length, at);
   for (const { bytes, start, end, form } of params) {
     if (form === 'binary') at += bytes.copy(out, at, start, end);
     else if (form === 'null') at = out.writeInt32BE(-1, at);
