@@ -61,6 +61,14 @@ interface HeldCopy {
 /** A session that writes at once: as COPYs, or as INSERTs that return the keys the database generates. */
 export type AtOnce = false | 'copy' | 'insert';
 
+/** How a session writing at once as INSERTs (`AtOnce` 'insert') sends them. */
+export interface InsertForm {
+  /** The platform-quoted key column each table's INSERT returns. */
+  returning(plan: EntityPlan): string | undefined;
+  /** Within a caller's transaction: the platform-quoted savepoint the INSERTs go in. */
+  savepoint?: string;
+}
+
 /** What an INSERT returned (`AtOnce` 'insert'): per row, in the order of `positions` (input positions). */
 export interface ReturnedKeys {
   plan: EntityPlan;
@@ -79,8 +87,8 @@ export class CopySession {
   #held: HeldCopy[] | undefined;
   /** Writing at once: a transaction was opened with the first statement (ended by the held query, or by `abort`). */
   #begun = false;
-  /** The key column each table's INSERT returns, for a session writing at once as INSERTs. */
-  readonly #returning: ((plan: EntityPlan) => string | undefined) | undefined;
+  /** For a session writing at once as INSERTs: what they return, and their savepoint. */
+  readonly #insert: InsertForm | undefined;
   /** What the INSERTs returned. */
   readonly returned: ReturnedKeys[] = [];
   /** Rows written per entity class name. */
@@ -94,8 +102,9 @@ export class CopySession {
    * atomic by itself. A statement before them (the key reservation) opens a transaction in the
    * same message and the rows' query commits it: a sequence that hands out values WAL-logs them
    * and so makes its statement commit with a WAL flush of its own, which one transaction shares.
-   * `insert`: the same query as INSERTs returning the key column `returning` names
-   * (insert-at-once.ts), for rows whose keys the database generates; should they fail, the same
+   * `insert`: the same query as INSERTs returning the key column `insert` names
+   * (insert-at-once.ts), for rows whose keys the database generates, within a caller's
+   * transaction between its savepoint and the savepoint's release; should they fail, the same
    * rows go as COPYs that are rolled back, for the position of the failing row.
    */
   constructor(
@@ -104,11 +113,11 @@ export class CopySession {
     destination: CopyDestination = directDestination,
     operation = 'copyPersist',
     atOnce: AtOnce = false,
-    returning?: (plan: EntityPlan) => string | undefined,
+    insert?: InsertForm,
   ) {
     this.#em = em;
     this.#held = atOnce ? [] : undefined;
-    this.#returning = atOnce === 'insert' ? returning : undefined;
+    this.#insert = atOnce === 'insert' ? insert : undefined;
     this.#operation = operation;
     this.#submit = submit;
     this.#destination = destination;
@@ -132,7 +141,7 @@ export class CopySession {
   async query(sql: string): Promise<WireResult> {
     if (this.#held?.length) throw statementAfterHeldCopy();
     // INSERTs returning keys need no statement before them to be in their transaction
-    if (this.#held && !this.#begun && !this.#returning) {
+    if (this.#held && !this.#begun && !this.#insert) {
       this.#begun = true;
       return this.#run(`begin; ${sql}`);
     }
@@ -187,7 +196,7 @@ export class CopySession {
   }
 
   /** The held segments as INSERTs returning their keys, one per table; on failure, the error of the same rows as COPYs. */
-  async #insertHeld(held: HeldCopy[], returning: (plan: EntityPlan) => string | undefined): Promise<void> {
+  async #insertHeld(held: HeldCopy[], { returning, savepoint }: InsertForm): Promise<void> {
     const byPlan = new Map<EntityPlan, HeldCopy[]>();
     for (const h of held) byPlan.set(h.plan, [...(byPlan.get(h.plan) ?? []), h]);
     const plans = [...byPlan.keys()];
@@ -203,18 +212,21 @@ export class CopySession {
     const startedAt = performance.now();
     let inserted: InsertedRows[];
     try {
-      inserted = await insertAtOnce(statements, this.#submit);
+      inserted = await insertAtOnce(statements, this.#submit, savepoint);
     } catch (e) {
       const { error, statement } = e as InsertAtOnceFailure;
       throw await this.#failedRowOf(held, error, byPlan.get(plans[Math.min(statement, plans.length - 1)])![0]);
     }
     const took = Math.round(performance.now() - startedAt);
+    const log = (query: string, affected?: number) => this.#em.config.getLogger().logQuery({ query, took, affected, level: 'info' });
+    if (savepoint) log(`savepoint ${savepoint}`);
     inserted.forEach(({ sql, count, positions, returned }, i) => {
       const plan = plans[i];
       this.returned.push({ plan, positions, keys: returned });
       this.byEntity[plan.entityName] = (this.byEntity[plan.entityName] ?? 0) + count;
-      this.#em.config.getLogger().logQuery({ query: sql, took, affected: count, level: 'info' });
+      log(sql, count);
     });
+    if (savepoint) log(`release savepoint ${savepoint}`);
   }
 
   /**
@@ -222,17 +234,26 @@ export class CopySession {
    * back find the line that fails. Should they all go in this time, the INSERT's error stands.
    */
   async #failedRowOf(held: HeldCopy[], error: Error, failed: HeldCopy): Promise<Error> {
+    const savepoint = this.#insert?.savepoint;
+    const [open, undo] = savepoint ? [`savepoint ${savepoint}`, `rollback to savepoint ${savepoint}`] : ['begin', 'rollback'];
+    // the failed INSERT left the caller's transaction aborted until it is back at the savepoint
+    if (savepoint) await this.#run(undo).catch(() => undefined);
     // a broken connection (not the server's answer) has no row to find
     if (!(error instanceof pg.DatabaseError)) return this.#databaseError(error, failed.plan, []);
+    let found: Error | undefined;
     try {
-      await copyAtOnce(held.map(copyStatementOf), this.#submit, 'rollback', 'begin');
+      await copyAtOnce(held.map(copyStatementOf), this.#submit, undo, open);
     } catch (e) {
       const copyFailure = e as CopyAtOnceFailure;
-      await this.#run('rollback').catch(() => undefined);
+      await this.#run(undo).catch(() => undefined);
       const at = held[Math.min(copyFailure.statement, held.length - 1)];
-      return this.#databaseError(copyFailure.error, at.plan, at.positions);
+      found = this.#databaseError(copyFailure.error, at.plan, at.positions);
     }
-    return this.#databaseError(error, failed.plan, []);
+    if (savepoint) {
+      await this.#run(`release savepoint ${savepoint}`).catch(() => undefined);
+      this.#em.config.getLogger().logQuery({ query: undo, level: 'info' });
+    }
+    return found ?? this.#databaseError(error, failed.plan, []);
   }
 
   /** The held segments as one query: all stored, or none. */
@@ -241,7 +262,7 @@ export class CopySession {
     this.#held = [];
     if (!held.length && !this.#begun) return;
     const startedAt = performance.now();
-    if (this.#returning && !this.#begun) return this.#insertHeld(held, this.#returning);
+    if (this.#insert && !this.#begun) return this.#insertHeld(held, this.#insert);
     let counts: number[];
     try {
       counts = await copyAtOnce(held.map(copyStatementOf), this.#submit, this.#begun ? 'commit' : undefined);

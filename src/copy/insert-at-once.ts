@@ -68,7 +68,9 @@ class InsertAtOnceQuery implements Submittable {
   }
 
   handleCommandComplete(message: { text?: string }): void {
-    this.result[this.#completed++].count = Number(/^INSERT \d+ (\d+)/.exec(message.text ?? '')?.[1] ?? NaN);
+    // a savepoint and its release complete too; only the INSERTs are counted
+    const inserted = /^INSERT \d+ (\d+)/.exec(message.text ?? '');
+    if (inserted) this.result[this.#completed++].count = Number(inserted[1]);
   }
 
   handleError(error: Error): void {
@@ -87,15 +89,21 @@ class InsertAtOnceQuery implements Submittable {
   handlePortalSuspended(): void {}
 }
 
-/** Runs `statements` in one implicit transaction; rejects with an `InsertAtOnceFailure`. */
-export function insertAtOnce(statements: readonly InsertStatement[], submit: (query: Submittable) => void): Promise<InsertedRows[]> {
+/**
+ * Runs `statements` in one implicit transaction, or within a caller's transaction between
+ * `savepoint` (platform-quoted) and its release; rejects with an `InsertAtOnceFailure`, after
+ * which a caller's transaction is aborted until rolled back to the savepoint.
+ */
+export function insertAtOnce(statements: readonly InsertStatement[], submit: (query: Submittable) => void, savepoint?: string): Promise<InsertedRows[]> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
+    if (savepoint) parts.push(parseOf(`savepoint ${savepoint}`), bindOf([]), EXECUTE);
     const result = statements.map(statement => {
       const { sql, bind, positions } = insertOf(statement);
       parts.push(parseOf(sql), bind, EXECUTE);
       return { sql, count: NaN, positions, returned: [] };
     });
+    if (savepoint) parts.push(parseOf(`release savepoint ${savepoint}`), bindOf([]), EXECUTE);
     parts.push(SYNC);
     const query = new InsertAtOnceQuery(Buffer.concat(parts), result, failure => (failure ? reject(failure) : resolve(result)));
     submit(query);

@@ -5,11 +5,10 @@
 import type { AnyEntity, EntityClass, EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { withTransactionConnection } from '../orm/index.js';
-import { inTransaction } from '../orm/transaction.js';
-import { CopySession, type AtOnce } from '../copy/copy-session.js';
+import { inTransaction, newSavepoint } from '../orm/transaction.js';
+import { CopySession, type AtOnce, type InsertForm } from '../copy/copy-session.js';
 import { CopyFormats } from '../copy/copy-format.js';
 import type { Segment, SegmentBuilder } from '../copy/segment.js';
-import type { EntityPlan } from '../plan/entity-plan.js';
 import { aborted, notACount, rowCountMismatch } from '../errors.js';
 import type { CopyPersistOptions, CopyPersistResult, CopyProgress } from '../api/options.js';
 import type { CopySource } from '../input/read-chunks.js';
@@ -116,12 +115,7 @@ export class CopyJob {
   async inTransaction<T>(work: (connected: Connected) => Promise<T>): Promise<T> {
     return inTransaction(this.#em, trx =>
       withTransactionConnection(trx, async submit => {
-        const platform = this.#em.getPlatform();
-        const returning = (plan: EntityPlan) => {
-          const key = generatedKeyOf(plan.meta);
-          return key && platform.quoteIdentifier(key.fieldNames[0]);
-        };
-        const session = new CopySession(this.#em, submit, this.#upsert, undefined, this.#oneStatement, returning);
+        const session = new CopySession(this.#em, submit, this.#upsert, undefined, this.#oneStatement, this.#insertForm());
         // an INSERT's keys come back with its rows
         const keys = this.#reserveKeys && !this.#awaitingKeys ? new KeyAssigner(this.#em, session, !!this.#oneStatement) : undefined;
         const stopWatching = this.abort.cancels(session);
@@ -135,7 +129,21 @@ export class CopyJob {
         }
       }),
       !!this.#oneStatement,
+      this.#oneStatement === 'insert',
     );
+  }
+
+  /** A call written as INSERTs returns the generated key columns, within a caller's transaction in a savepoint. */
+  #insertForm(): InsertForm | undefined {
+    if (this.#oneStatement !== 'insert') return undefined;
+    const platform = this.#em.getPlatform();
+    return {
+      returning: plan => {
+        const key = generatedKeyOf(plan.meta);
+        return key && platform.quoteIdentifier(key.fieldNames[0]);
+      },
+      savepoint: this.#em.getTransactionContext() ? newSavepoint(this.#em) : undefined,
+    };
   }
 
   batches(): AsyncGenerator<Batch> {

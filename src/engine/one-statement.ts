@@ -52,11 +52,15 @@ const MAX_INSERTED_ROWS = 40;
  */
 export function oneStatementForm(em: SqlEntityManager, call: OneStatementCall): AtOnce {
   const { rowMeta, source, options } = call;
-  if (em.getTransactionContext() || !Array.isArray(source) || source.length === 0 || source.length > call.chunkSize) return false;
+  // within a caller's transaction, only INSERTs: their savepoint goes with them (a COPY's would not)
+  const inTransaction = !!em.getTransactionContext();
+  if (!Array.isArray(source) || source.length === 0 || source.length > call.chunkSize) return false;
   if (call.upsert || options.cascade === true || options.signal) return false;
   const meta = rowMeta ?? classOf(em, source);
   if (!meta || !isIsolatedClass(meta) || call.hooks?.has(meta) || (call.readBack && mayReadBack(meta))) return false;
-  if (!rowMeta) return call.assignKeys && source.length <= MAX_INSERTED_ROWS && generatedKeyOf(meta) ? 'insert' : 'copy';
+  if (!rowMeta && call.assignKeys && source.length <= MAX_INSERTED_ROWS && generatedKeyOf(meta)) return 'insert';
+  if (inTransaction) return false;
+  if (!rowMeta) return 'copy';
   // entities among plain rows are written as themselves, by their own class
   return source.every(item => !Utils.isEntity(item) || item.constructor === rowMeta.class) ? 'copy' : false;
 }

@@ -120,6 +120,25 @@ describe('small calls in one query', () => {
     await assertPoolHealthy(orm);
   });
 
+  it('inside em.transactional: 10 entities are one message with their savepoint; the rows stay in the transaction and its rollback drops them', async () => {
+    const entities = authors(fork(), 10);
+    await assert.rejects(
+      fork().transactional(async tem => {
+        logged = [];
+        await (tem as CopyEntityManager).copyPersist(entities);
+        // savepoint, INSERT, release: one Sync, logged by the session
+        assert.deepEqual(logged.map(line => /^\[query\] (\w+( savepoint)?)/.exec(line)?.[1]), ['savepoint', 'insert', 'release savepoint'], logged.join('\n'));
+        assert.deepEqual(entities.map(a => a.id), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        const [{ n }] = await tem.getConnection().execute<{ n: string }[]>(`select count(*) as n from ${AUTHORS}`, [], 'all', tem.getTransactionContext());
+        assert.equal(Number(n), 10);
+        throw new Error('roll back');
+      }),
+      /roll back/,
+    );
+    assert.equal(await countRows(orm, AUTHORS), 0);
+    await assertPoolHealthy(orm);
+  });
+
   it('inside em.transactional: still a savepoint, and a failure leaves the caller’s transaction usable', async () => {
     await fork().transactional(async tem => {
       const em = tem as CopyEntityManager;
@@ -128,6 +147,8 @@ describe('small calls in one query', () => {
       await assert.rejects(em.copyPersist(bad), UniqueConstraintViolationException);
       assert.ok(logged.some(line => /savepoint "mikro_orm_pg_copy_\d+"/.test(line)), logged.join('\n'));
       assert.ok(logged.some(line => /rollback to savepoint/.test(line)), logged.join('\n'));
+      // the position of the failing row, found after the savepoint's rollback
+      assert.equal(await em.copyPersist(bad).then(() => undefined, (e: { copyPersist?: { position?: number } }) => e.copyPersist?.position), 9);
       // the transaction goes on
       await em.copyPersist(authors(em, 3, i => `c${i}@example.org`));
     });
