@@ -46,7 +46,9 @@ class CopyAtOnceQuery implements Submittable {
   }
 
   handleCommandComplete(message: { text?: string }): void {
-    this.counts.push(Number(/^COPY (\d+)/.exec(message.text ?? '')?.[1] ?? NaN));
+    // BEGIN, COMMIT and ROLLBACK complete too; only the COPYs are counted
+    const copied = /^COPY (\d+)/.exec(message.text ?? '');
+    if (copied) this.counts.push(Number(copied[1]));
   }
 
   handleError(error: Error): void {
@@ -68,21 +70,22 @@ class CopyAtOnceQuery implements Submittable {
 }
 
 /**
- * Runs `statements` as one query on the connection behind `submit`, then `after` (a statement
- * without rows: the COMMIT of a transaction the caller opened); resolves with each COPY's row
- * count, or rejects with a `CopyAtOnceFailure`.
+ * Runs `statements` as one query on the connection behind `submit`, between `before` and `after`
+ * (statements without rows: the BEGIN and the COMMIT or ROLLBACK of a transaction); resolves with
+ * each COPY's row count, or rejects with a `CopyAtOnceFailure`.
  */
-export function copyAtOnce(statements: readonly CopyStatement[], submit: (query: Submittable) => void, after?: string): Promise<number[]> {
+export function copyAtOnce(statements: readonly CopyStatement[], submit: (query: Submittable) => void, after?: string, before?: string): Promise<number[]> {
   return new Promise((resolve, reject) => {
-    const query = new CopyAtOnceQuery(messageOf(statements, after), failure => (failure ? reject(failure) : resolve(query.counts)));
+    const query = new CopyAtOnceQuery(messageOf(statements, after, before), failure => (failure ? reject(failure) : resolve(query.counts)));
     submit(query);
   });
 }
 
 /** Query('copy ...; copy ...'), then per statement CopyData and CopyDone, as one buffer. */
-function messageOf(statements: readonly CopyStatement[], after: string | undefined): Buffer {
+function messageOf(statements: readonly CopyStatement[], after: string | undefined, before: string | undefined): Buffer {
   const sql = statements.map(s => s.sql);
   if (after) sql.push(after);
+  if (before) sql.unshift(before);
   const text = Buffer.from(sql.join('; '), 'utf8');
   let size = 1 + 4 + text.length + 1;
   for (const { bytes } of statements) size += (bytes.length ? 1 + 4 + bytes.length : 0) + 1 + 4;

@@ -4,6 +4,7 @@
 // A segment of binary tuples goes into a COPY of its own (`format binary`): the header before its
 // first tuple, the trailer after its last; PostgreSQL's `line N` then counts tuples.
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
+import pg from 'pg';
 import type { Submittable } from '../orm/index.js';
 import type { RowShape } from '../encoding/csv-row.js';
 import { CopyPersistError, annotateDatabaseError, copyLineOf, statementAfterHeldCopy } from '../errors.js';
@@ -11,6 +12,7 @@ import type { EntityPlan } from '../plan/entity-plan.js';
 import { CopyIn } from './copy-in.js';
 import { BINARY_HEADER, BINARY_TRAILER } from '../encoding/pg-binary.js';
 import { copyAtOnce, type CopyAtOnceFailure } from './copy-at-once.js';
+import { insertAtOnce, type InsertAtOnceFailure, type InsertedRows } from './insert-at-once.js';
 import { runQuery, type WireResult } from './wire-query.js';
 import type { Segment } from './segment.js';
 
@@ -51,8 +53,27 @@ interface HeldCopy {
   plan: EntityPlan;
   binary: boolean;
   sql: string;
+  columns: readonly string[];
   bytes: Buffer[];
   positions: number[];
+}
+
+/** A session that writes at once: as COPYs, or as INSERTs that return the keys the database generates. */
+export type AtOnce = false | 'copy' | 'insert';
+
+/** How a session writing at once as INSERTs (`AtOnce` 'insert') sends them. */
+export interface InsertForm {
+  /** The platform-quoted key column each table's INSERT returns. */
+  returning(plan: EntityPlan): string | undefined;
+  /** Within a caller's transaction: the platform-quoted savepoint the INSERTs go in. */
+  savepoint?: string;
+}
+
+/** What an INSERT returned (`AtOnce` 'insert'): per row, in the order of `positions` (input positions). */
+export interface ReturnedKeys {
+  plan: EntityPlan;
+  positions: readonly number[];
+  keys: readonly (string | null)[][];
 }
 
 export class CopySession {
@@ -66,6 +87,10 @@ export class CopySession {
   #held: HeldCopy[] | undefined;
   /** Writing at once: a transaction was opened with the first statement (ended by the held query, or by `abort`). */
   #begun = false;
+  /** For a session writing at once as INSERTs: what they return, and their savepoint. */
+  readonly #insert: InsertForm | undefined;
+  /** What the INSERTs returned. */
+  readonly returned: ReturnedKeys[] = [];
   /** Rows written per entity class name. */
   readonly byEntity: Record<string, number> = {};
 
@@ -77,10 +102,22 @@ export class CopySession {
    * atomic by itself. A statement before them (the key reservation) opens a transaction in the
    * same message and the rows' query commits it: a sequence that hands out values WAL-logs them
    * and so makes its statement commit with a WAL flush of its own, which one transaction shares.
+   * `insert`: the same query as INSERTs returning the key column `insert` names
+   * (insert-at-once.ts), for rows whose keys the database generates, within a caller's
+   * transaction between its savepoint and the savepoint's release; should they fail, the same
+   * rows go as COPYs that are rolled back, for the position of the failing row.
    */
-  constructor(em: SqlEntityManager, submit: (query: Submittable) => void, destination: CopyDestination = directDestination, operation = 'copyPersist', atOnce = false) {
+  constructor(
+    em: SqlEntityManager,
+    submit: (query: Submittable) => void,
+    destination: CopyDestination = directDestination,
+    operation = 'copyPersist',
+    atOnce: AtOnce = false,
+    insert?: InsertForm,
+  ) {
     this.#em = em;
     this.#held = atOnce ? [] : undefined;
+    this.#insert = atOnce === 'insert' ? insert : undefined;
     this.#operation = operation;
     this.#submit = submit;
     this.#destination = destination;
@@ -103,7 +140,8 @@ export class CopySession {
   /** Ends the COPY in flight, then runs one statement on the same connection. */
   async query(sql: string): Promise<WireResult> {
     if (this.#held?.length) throw statementAfterHeldCopy();
-    if (this.#held && !this.#begun) {
+    // INSERTs returning keys need no statement before them to be in their transaction
+    if (this.#held && !this.#begun && !this.#insert) {
       this.#begun = true;
       return this.#run(`begin; ${sql}`);
     }
@@ -149,11 +187,73 @@ export class CopySession {
     const held = this.#held!;
     const { plan } = segment.encoder;
     const binary = segment.binary;
-    const sql = copySql(plan.table, segment.encoder.columnsOf(segment.shape), binary);
+    const columns = segment.encoder.columnsOf(segment.shape);
+    const sql = copySql(plan.table, columns, binary);
     let last = held[held.length - 1];
-    if (!last || last.sql !== sql || last.plan !== plan) held.push((last = { plan, binary, sql, bytes: binary ? [BINARY_HEADER] : [], positions: [] }));
+    if (!last || last.sql !== sql || last.plan !== plan) held.push((last = { plan, binary, sql, columns, bytes: binary ? [BINARY_HEADER] : [], positions: [] }));
     last.bytes.push(segment.bytes!);
     appendRuns(last.positions, segment.positions);
+  }
+
+  /** The held segments as INSERTs returning their keys, one per table; on failure, the error of the same rows as COPYs. */
+  async #insertHeld(held: HeldCopy[], { returning, savepoint }: InsertForm): Promise<void> {
+    const byPlan = new Map<EntityPlan, HeldCopy[]>();
+    for (const h of held) byPlan.set(h.plan, [...(byPlan.get(h.plan) ?? []), h]);
+    const plans = [...byPlan.keys()];
+    const statements = plans.map(plan => ({
+      table: plan.table,
+      returning: returning(plan),
+      parts: byPlan.get(plan)!.map(h => {
+        // a binary segment's tuples go without the header `hold` put first
+        const parts = h.binary ? h.bytes.slice(1) : h.bytes;
+        return { columns: h.columns, rows: parts.length === 1 ? parts[0] : Buffer.concat(parts), binary: h.binary, positions: h.positions };
+      }),
+    }));
+    const startedAt = performance.now();
+    let inserted: InsertedRows[];
+    try {
+      inserted = await insertAtOnce(statements, this.#submit, savepoint);
+    } catch (e) {
+      const { error, statement } = e as InsertAtOnceFailure;
+      throw await this.#failedRowOf(held, error, byPlan.get(plans[Math.min(statement, plans.length - 1)])![0]);
+    }
+    const took = Math.round(performance.now() - startedAt);
+    const log = (query: string, affected?: number) => this.#em.config.getLogger().logQuery({ query, took, affected, level: 'info' });
+    if (savepoint) log(`savepoint ${savepoint}`);
+    inserted.forEach(({ sql, count, positions, returned }, i) => {
+      const plan = plans[i];
+      this.returned.push({ plan, positions, keys: returned });
+      this.byEntity[plan.entityName] = (this.byEntity[plan.entityName] ?? 0) + count;
+      log(sql, count);
+    });
+    if (savepoint) log(`release savepoint ${savepoint}`);
+  }
+
+  /**
+   * An INSERT names no row when it fails: the same rows as COPYs in a transaction that is rolled
+   * back find the line that fails. Should they all go in this time, the INSERT's error stands.
+   */
+  async #failedRowOf(held: HeldCopy[], error: Error, failed: HeldCopy): Promise<Error> {
+    const savepoint = this.#insert?.savepoint;
+    const [open, undo] = savepoint ? [`savepoint ${savepoint}`, `rollback to savepoint ${savepoint}`] : ['begin', 'rollback'];
+    // the failed INSERT left the caller's transaction aborted until it is back at the savepoint
+    if (savepoint) await this.#run(undo).catch(() => undefined);
+    // a broken connection (not the server's answer) has no row to find
+    if (!(error instanceof pg.DatabaseError)) return this.#databaseError(error, failed.plan, []);
+    let found: Error | undefined;
+    try {
+      await copyAtOnce(held.map(copyStatementOf), this.#submit, undo, open);
+    } catch (e) {
+      const copyFailure = e as CopyAtOnceFailure;
+      await this.#run(undo).catch(() => undefined);
+      const at = held[Math.min(copyFailure.statement, held.length - 1)];
+      found = this.#databaseError(copyFailure.error, at.plan, at.positions);
+    }
+    if (savepoint) {
+      await this.#run(`release savepoint ${savepoint}`).catch(() => undefined);
+      this.#em.config.getLogger().logQuery({ query: undo, level: 'info' });
+    }
+    return found ?? this.#databaseError(error, failed.plan, []);
   }
 
   /** The held segments as one query: all stored, or none. */
@@ -162,13 +262,10 @@ export class CopySession {
     this.#held = [];
     if (!held.length && !this.#begun) return;
     const startedAt = performance.now();
-    const statements = held.map(h => {
-      const bytes = h.binary ? [...h.bytes, BINARY_TRAILER] : h.bytes;
-      return { sql: h.sql, bytes: bytes.length === 1 ? bytes[0] : Buffer.concat(bytes) };
-    });
+    if (this.#insert && !this.#begun) return this.#insertHeld(held, this.#insert);
     let counts: number[];
     try {
-      counts = await copyAtOnce(statements, this.#submit, this.#begun ? 'commit' : undefined);
+      counts = await copyAtOnce(held.map(copyStatementOf), this.#submit, this.#begun ? 'commit' : undefined);
       this.#begun = false;
     } catch (e) {
       if (!held.length) throw (e as CopyAtOnceFailure).error;
@@ -234,6 +331,11 @@ export class CopySession {
       position: line === undefined ? undefined : positionOfLine(positions, line),
     }, this.#operation);
   }
+}
+
+function copyStatementOf(h: HeldCopy): { sql: string; bytes: Buffer } {
+  const bytes = h.binary ? [...h.bytes, BINARY_TRAILER] : h.bytes;
+  return { sql: h.sql, bytes: bytes.length === 1 ? bytes[0] : Buffer.concat(bytes) };
 }
 
 // identifiers come from metadata and are quoted by the platform; no data reaches this SQL

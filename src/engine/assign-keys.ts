@@ -8,7 +8,7 @@
 // chunk, each later one twice the previous, up to MAX_BLOCK, and never more than the input has
 // rows left when that is known (arrays). An iterable input may leave unused values behind: a gap
 // in the sequence, as a rolled-back INSERT leaves one.
-import { Utils, helper, type AnyEntity, type EntityProperty, type Platform } from '@mikro-orm/core';
+import { Utils, helper, type AnyEntity, type EntityMetadata, type EntityProperty, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { CopySession } from '../copy/copy-session.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
@@ -139,9 +139,13 @@ function returnsNumber(prop: EntityProperty): boolean {
   return INT4_COLUMN.test(prop.columnTypes?.[0] ?? '');
 }
 
-/** The single autoincrement primary key of an entity, if it has one. */
 function keyProp(plan: EntityPlan): EntityProperty | undefined {
-  const meta = plan.meta.root;
+  return generatedKeyOf(plan.meta);
+}
+
+/** The single autoincrement primary key of an entity, if it has one. */
+export function generatedKeyOf(entityMeta: EntityMetadata): EntityProperty | undefined {
+  const meta = entityMeta.root;
   if (meta.primaryKeys.length !== 1) return undefined;
   const prop = meta.properties[meta.primaryKeys[0]];
   return prop?.autoincrement && prop.fieldNames.length === 1 ? prop : undefined;

@@ -5,8 +5,8 @@
 import type { AnyEntity, EntityClass, EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { withTransactionConnection } from '../orm/index.js';
-import { inTransaction } from '../orm/transaction.js';
-import { CopySession } from '../copy/copy-session.js';
+import { inTransaction, newSavepoint } from '../orm/transaction.js';
+import { CopySession, type AtOnce, type InsertForm } from '../copy/copy-session.js';
 import { CopyFormats } from '../copy/copy-format.js';
 import type { Segment, SegmentBuilder } from '../copy/segment.js';
 import { aborted, notACount, rowCountMismatch } from '../errors.js';
@@ -14,13 +14,13 @@ import type { CopyPersistOptions, CopyPersistResult, CopyProgress } from '../api
 import type { CopySource } from '../input/read-chunks.js';
 import { applyInitializers } from '../plan/insert-payload.js';
 import { orderForWrite, type WriteOrder } from '../plan/write-order.js';
-import { KeyAssigner } from './assign-keys.js';
+import { KeyAssigner, generatedKeyOf, setGeneratedKey } from './assign-keys.js';
 import { batchesOf, chunksOf, type Batch, type Chunk } from './batches.js';
 import { setDeferredReferences } from './deferred-references.js';
 import { ItemReader } from './item-reader.js';
 import { LifecycleHooks } from './lifecycle-hooks.js';
 import { DatabaseFilledValues } from './read-back.js';
-import { writesInOneStatement } from './one-statement.js';
+import { oneStatementForm } from './one-statement.js';
 import { ScheduledInserts, manage, snapshotCollections } from './unit-of-work.js';
 import { UpsertDestination } from './upsert.js';
 
@@ -53,8 +53,10 @@ export class CopyJob {
   readonly #items: ItemReader;
   readonly #upsert: UpsertDestination | undefined;
   readonly #reserveKeys: boolean;
-  /** The whole write is one query with nothing after it (one-statement.ts). */
-  readonly #oneStatement: boolean;
+  /** The whole write is one query with nothing after it (one-statement.ts): as INSERTs or as COPYs. */
+  readonly #oneStatement: AtOnce;
+  /** Entities by input position, whose keys the INSERTs return. */
+  readonly #awaitingKeys: Map<number, AnyEntity> | undefined;
   /** Which tables go as binary COPY: decided per encoder at its first chunk. */
   readonly #formats: CopyFormats;
   /** Input entities by position, for an upsert that learns their keys after its merge. */
@@ -101,7 +103,8 @@ export class CopyJob {
     // what the database filled in goes back onto entities the caller holds (not ones made from plain rows)
     this.#filled = options.readBack !== false && !upsert && (!rowClass || options.manage) ? new DatabaseFilledValues(em) : undefined;
     // a call that is one statement needs no transaction of its own, and sends its rows at once
-    this.#oneStatement = writesInOneStatement(em, { rowMeta: this.#items.rowMeta, source, options, chunkSize: this.chunkSize, upsert, hooks, readBack: !!this.#filled });
+    this.#oneStatement = oneStatementForm(em, { rowMeta: this.#items.rowMeta, source, options, chunkSize: this.chunkSize, upsert, hooks, readBack: !!this.#filled, assignKeys: this.#reserveKeys });
+    this.#awaitingKeys = this.#oneStatement === 'insert' ? new Map() : undefined;
   }
 
   /**
@@ -112,8 +115,9 @@ export class CopyJob {
   async inTransaction<T>(work: (connected: Connected) => Promise<T>): Promise<T> {
     return inTransaction(this.#em, trx =>
       withTransactionConnection(trx, async submit => {
-        const session = new CopySession(this.#em, submit, this.#upsert, undefined, this.#oneStatement);
-        const keys = this.#reserveKeys ? new KeyAssigner(this.#em, session, this.#oneStatement) : undefined;
+        const session = new CopySession(this.#em, submit, this.#upsert, undefined, this.#oneStatement, this.#insertForm());
+        // an INSERT's keys come back with its rows
+        const keys = this.#reserveKeys && !this.#awaitingKeys ? new KeyAssigner(this.#em, session, !!this.#oneStatement) : undefined;
         const stopWatching = this.abort.cancels(session);
         try {
           return await work({ session, keys });
@@ -124,8 +128,22 @@ export class CopyJob {
           stopWatching();
         }
       }),
-      this.#oneStatement,
+      !!this.#oneStatement,
+      this.#oneStatement === 'insert',
     );
+  }
+
+  /** A call written as INSERTs returns the generated key columns, within a caller's transaction in a savepoint. */
+  #insertForm(): InsertForm | undefined {
+    if (this.#oneStatement !== 'insert') return undefined;
+    const platform = this.#em.getPlatform();
+    return {
+      returning: plan => {
+        const key = generatedKeyOf(plan.meta);
+        return key && platform.quoteIdentifier(key.fieldNames[0]);
+      },
+      savepoint: this.#em.getTransactionContext() ? newSavepoint(this.#em) : undefined,
+    };
   }
 
   batches(): AsyncGenerator<Batch> {
@@ -170,15 +188,31 @@ export class CopyJob {
       this.#filled?.note(entity, encoder.plan);
       this.#scheduled.note(entity);
       this.#kept?.set(position, entity);
+      this.#awaitingKeys?.set(position, entity);
     }
     this.#encoded += chunk.entries.length;
   }
 
   /** Flush's order once every row is in: the INSERT's RETURNING, afterCreate, then the UPDATEs that close cycles. */
   async afterCopy(session: CopySession): Promise<void> {
+    if (this.#awaitingKeys) this.#setReturnedKeys(session);
     await this.#filled?.readBack(session);
     await this.#hooks?.afterCreate();
     if (this.#deferred.size) await setDeferredReferences(this.#em, session, this.#deferred, entity => this.#items.encoderOf(entity, 0).plan, this.#hooks);
+  }
+
+  /** The keys the INSERTs returned, onto the entities that had none, in the order of their rows. */
+  #setReturnedKeys(session: CopySession): void {
+    const platform = this.#em.getPlatform();
+    for (const { plan, positions, keys } of session.returned) {
+      const prop = generatedKeyOf(plan.meta);
+      if (!prop) continue;
+      positions.forEach((position, row) => {
+        const entity = this.#awaitingKeys!.get(position)!;
+        const key = keys[row]?.[0];
+        if (entity[prop.name] == null && key != null) setGeneratedKey(platform, prop, entity, key);
+      });
+    }
   }
 
   /** What PostgreSQL counted; never success for rows that did not arrive. */
@@ -186,7 +220,7 @@ export class CopyJob {
     const byEntity = session.byEntity;
     const result: CopyPersistResult = { rows: Object.values(byEntity).reduce((sum, n) => sum + n, 0), byEntity };
     if (!this.#upsert) {
-      if (result.rows !== this.#encoded) throw rowCountMismatch(this.#encoded, result.rows, this.#oneStatement);
+      if (result.rows !== this.#encoded) throw rowCountMismatch(this.#encoded, result.rows, !!this.#oneStatement);
       return result;
     }
     result.upserted = { inserted: 0, updated: 0, skipped: 0 };

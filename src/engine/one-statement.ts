@@ -10,11 +10,18 @@
 // database-filled values, afterCreate hooks, the UPDATEs closing a cycle, pivot rows, an upsert's
 // merge), more than one chunk (each chunk's keys are reserved between two COPYs), and a signal
 // that may abort the call once the rows are sent.
+//
+// Entities whose keys the database generates need them before their rows can be encoded, which
+// cost such a call a round trip of its own (the key reservation) until a small call's rows went
+// as INSERTs returning the keys instead (copy/insert-at-once.ts): one round trip, and the keys as
+// flush and insertMany get them, from the column's default in VALUES order.
 import { Utils, type EntityMetadata } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { CopySource } from '../input/read-chunks.js';
 import type { CopyPersistOptions } from '../api/options.js';
+import type { AtOnce } from '../copy/copy-session.js';
 import { isIsolatedClass, needsNoOrdering } from '../plan/write-order.js';
+import { generatedKeyOf } from './assign-keys.js';
 import type { LifecycleHooks } from './lifecycle-hooks.js';
 import { mayReadBack } from './read-back.js';
 
@@ -29,17 +36,33 @@ export interface OneStatementCall {
   hooks: LifecycleHooks | undefined;
   /** Whether database-filled values are read back onto the entities. */
   readBack: boolean;
+  /** Whether entities without a key get one from the column's sequence. */
+  assignKeys: boolean;
 }
 
-/** Can this call's rows go in as one statement, with no statement after it? */
-export function writesInOneStatement(em: SqlEntityManager, call: OneStatementCall): boolean {
+/**
+ * Most entities whose keys come back from INSERTs: 40 rows of PostgreSQL's most columns per table
+ * (1600) stay within the 65535 parameters of a statement.
+ */
+const MAX_INSERTED_ROWS = 40;
+
+/**
+ * Can this call's rows go in as one statement, with no statement after it? 'insert': as INSERTs
+ * returning the generated keys of entities; 'copy': as COPYs; false: not at once.
+ */
+export function oneStatementForm(em: SqlEntityManager, call: OneStatementCall): AtOnce {
   const { rowMeta, source, options } = call;
-  if (em.getTransactionContext() || !Array.isArray(source) || source.length === 0 || source.length > call.chunkSize) return false;
+  // within a caller's transaction, only INSERTs: their savepoint goes with them (a COPY's would not)
+  const inTransaction = !!em.getTransactionContext();
+  if (!Array.isArray(source) || source.length === 0 || source.length > call.chunkSize) return false;
   if (call.upsert || options.cascade === true || options.signal) return false;
   const meta = rowMeta ?? classOf(em, source);
   if (!meta || !isIsolatedClass(meta) || call.hooks?.has(meta) || (call.readBack && mayReadBack(meta))) return false;
+  if (!rowMeta && call.assignKeys && source.length <= MAX_INSERTED_ROWS && generatedKeyOf(meta)) return 'insert';
+  if (inTransaction) return false;
+  if (!rowMeta) return 'copy';
   // entities among plain rows are written as themselves, by their own class
-  return !rowMeta || source.every(item => !Utils.isEntity(item) || item.constructor === rowMeta.class);
+  return source.every(item => !Utils.isEntity(item) || item.constructor === rowMeta.class) ? 'copy' : false;
 }
 
 /** The one class of an array of entities whose rows cannot depend on each other. */

@@ -3,21 +3,30 @@
 // has none and the whole write is one query (engine/one-statement.ts), on one pool connection
 // without MikroORM's transaction: that query is atomic by itself, and the session opens and
 // commits a transaction in the messages it sends anyway when a statement comes before it
-// (copy/copy-session.ts), saving BEGIN's and COMMIT's round trips.
+// (copy/copy-session.ts), saving BEGIN's and COMMIT's round trips. A call written as INSERTs
+// within the caller's transaction sends its own savepoint and release with them, in the same
+// message (copy/insert-at-once.ts), instead of a round trip each.
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { mikroOrm } from './index.js';
 
 let savepointCounter = 0;
 
+/** A savepoint name of its own for a call, platform-quoted. */
+export function newSavepoint(em: SqlEntityManager): string {
+  return em.getPlatform().quoteIdentifier(`mikro_orm_pg_copy_${++savepointCounter}`);
+}
+
 /**
  * Runs `work` with a transaction context of `em`: the caller's, or a new one. `oneStatement`: the
  * work writes with one query and nothing after it, so without a caller's transaction it gets a
- * pool connection as its context, and its session makes it atomic (`CopySession`'s `atOnce`).
+ * pool connection as its context, and its session makes it atomic (`CopySession`'s `atOnce`);
+ * within one, the session sends the savepoint with its INSERTs when it `ownsSavepoint`.
  */
-export async function inTransaction<T>(em: SqlEntityManager, work: (trx: unknown) => Promise<T>, oneStatement = false): Promise<T> {
+export async function inTransaction<T>(em: SqlEntityManager, work: (trx: unknown) => Promise<T>, oneStatement = false, ownsSavepoint = false): Promise<T> {
   const connection = em.getConnection('write');
   const callerTrx: unknown = em.getTransactionContext();
   if (!callerTrx && oneStatement) return mikroOrm.withPooledConnection(connection, work);
+  if (callerTrx && ownsSavepoint) return work(callerTrx);
   if (!callerTrx) {
     // MikroORM's own transaction handling: commit on success, rollback on error
     const pool = await mikroOrm.watchPool(connection);
@@ -29,7 +38,7 @@ export async function inTransaction<T>(em: SqlEntityManager, work: (trx: unknown
       throw e;
     }
   }
-  const savepoint = connection.getPlatform().quoteIdentifier(`mikro_orm_pg_copy_${++savepointCounter}`);
+  const savepoint = newSavepoint(em);
   const run = (sql: string) => connection.execute(sql, [], 'run', callerTrx as never);
   await run(`savepoint ${savepoint}`);
   try {

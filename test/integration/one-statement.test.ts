@@ -1,5 +1,6 @@
 // Small calls outside a transaction (issue 13, "10 rows no slower than insertMany") skip MikroORM's
-// transaction and send their rows as one query (engine/one-statement.ts, copy/copy-at-once.ts):
+// transaction and send their rows as one query (engine/one-statement.ts, copy/copy-at-once.ts;
+// entities whose keys the database generates as INSERTs returning them, copy/insert-at-once.ts):
 // these tests prove that path is taken, that it is still all or nothing, that a failure names the
 // row and leaves the pool healthy, and that calls which need a transaction still get one.
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
@@ -25,6 +26,8 @@ describe('small calls in one query', () => {
   /** MikroORM logs the BEGIN and COMMIT of its transactions (and our savepoints); the session logs each COPY. */
   const transactionStatements = () => logged.filter(line => /\b(begin|commit|start transaction)\b/i.test(line));
   const copies = () => logged.filter(line => /\bcopy\b/i.test(line));
+  /** The session logs the INSERT it sends in a COPY's place. */
+  const inserts = () => logged.filter(line => /\binsert into\b/i.test(line));
 
   before(async () => {
     orm = await initTestOrm({ schema: SCHEMA, entities: libraryEntities, debug: ['query'], logger: (message: string) => logged.push(stripColors(message)) });
@@ -37,14 +40,16 @@ describe('small calls in one query', () => {
   });
   after(async () => orm?.close(true));
 
-  it('10 entities outside a transaction: no transaction of MikroORM, one COPY, keys assigned in input order', async () => {
+  it('10 entities outside a transaction: no transaction of MikroORM, one INSERT returning the keys, in input order', async () => {
     const em = fork();
     const entities = authors(em, 10);
     logged = [];
     const result = await em.copyPersist(entities);
     assert.deepEqual(result, { rows: 10, byEntity: { Author: 10 } });
     assert.deepEqual(transactionStatements(), []);
-    assert.equal(copies().length, 1);
+    assert.deepEqual(copies(), []);
+    assert.equal(inserts().length, 1);
+    assert.match(inserts()[0], /values \(\$1, \$2\), .* returning "id"/);
     assert.deepEqual(entities.map(a => a.id), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     const rows = await orm.em.fork().getConnection().execute<{ id: number; name: string }[]>(`select id, name from ${AUTHORS} order by id`);
     assert.deepEqual(rows.map(r => r.name), entities.map(a => a.name));
@@ -75,7 +80,7 @@ describe('small calls in one query', () => {
     await assertPoolHealthy(orm);
   });
 
-  it('two column sets are two COPYs in the one query: a failure in the second drops the first', async () => {
+  it('two column sets: a failure in the second set drops the first, and a success is one INSERT in input order', async () => {
     const em = fork();
     // rows without an email leave the column out (its default applies, as in flush's INSERT): other columns
     const entities = authors(em, 10, i => (i % 2 === 0 ? undefined : i === 9 ? 'a1@example.org' : `a${i}@example.org`));
@@ -89,9 +94,12 @@ describe('small calls in one query', () => {
     const good = authors(fork(), 10, i => (i % 2 === 0 ? undefined : `b${i}@example.org`));
     logged = [];
     await fork().copyPersist(good);
-    assert.equal(copies().length, 2);
     assert.deepEqual(transactionStatements(), []);
     assert.equal(await countRows(orm, AUTHORS), 10);
+    // one INSERT of both column sets, a column left out being DEFAULT: keys in input order, as flush's
+    assert.equal(inserts().length, 1);
+    assert.match(inserts()[0], /values \(\$1, default\), \(\$2, \$3\)/);
+    assert.deepEqual(good.map(a => a.id - good[0].id), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
   it('a failure while encoding, after the keys were reserved, rolls back and leaves no session in a transaction', async () => {
@@ -112,6 +120,25 @@ describe('small calls in one query', () => {
     await assertPoolHealthy(orm);
   });
 
+  it('inside em.transactional: 10 entities are one message with their savepoint; the rows stay in the transaction and its rollback drops them', async () => {
+    const entities = authors(fork(), 10);
+    await assert.rejects(
+      fork().transactional(async tem => {
+        logged = [];
+        await (tem as CopyEntityManager).copyPersist(entities);
+        // savepoint, INSERT, release: one Sync, logged by the session
+        assert.deepEqual(logged.map(line => /^\[query\] (\w+( savepoint)?)/.exec(line)?.[1]), ['savepoint', 'insert', 'release savepoint'], logged.join('\n'));
+        assert.deepEqual(entities.map(a => a.id), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        const [{ n }] = await tem.getConnection().execute<{ n: string }[]>(`select count(*) as n from ${AUTHORS}`, [], 'all', tem.getTransactionContext());
+        assert.equal(Number(n), 10);
+        throw new Error('roll back');
+      }),
+      /roll back/,
+    );
+    assert.equal(await countRows(orm, AUTHORS), 0);
+    await assertPoolHealthy(orm);
+  });
+
   it('inside em.transactional: still a savepoint, and a failure leaves the caller’s transaction usable', async () => {
     await fork().transactional(async tem => {
       const em = tem as CopyEntityManager;
@@ -120,6 +147,8 @@ describe('small calls in one query', () => {
       await assert.rejects(em.copyPersist(bad), UniqueConstraintViolationException);
       assert.ok(logged.some(line => /savepoint "mikro_orm_pg_copy_\d+"/.test(line)), logged.join('\n'));
       assert.ok(logged.some(line => /rollback to savepoint/.test(line)), logged.join('\n'));
+      // the position of the failing row, found after the savepoint's rollback
+      assert.equal(await em.copyPersist(bad).then(() => undefined, (e: { copyPersist?: { position?: number } }) => e.copyPersist?.position), 9);
       // the transaction goes on
       await em.copyPersist(authors(em, 3, i => `c${i}@example.org`));
     });
