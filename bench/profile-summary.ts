@@ -19,7 +19,7 @@ interface Profile {
 }
 
 /** Where a function lives, in the terms the team optimises by. */
-function category(fn: string, url: string): string {
+export function category(fn: string, url: string): string {
   if (fn === '(garbage collector)') return 'GC';
   if (fn === '(idle)') return 'idle (waiting for the socket/server)';
   if (fn === '(program)') return 'V8/native (program)';

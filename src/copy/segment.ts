@@ -24,12 +24,6 @@ export interface Segment {
   positions: number[];
 }
 
-/** Where a row went: its segment's index in the chunk. */
-export interface Placement {
-  writer: ChunkWriter;
-  index: number;
-}
-
 /** Collects the encoded rows of one chunk into segments. */
 export class SegmentBuilder implements RowSink {
   #segments: Segment[] = [];
@@ -37,8 +31,11 @@ export class SegmentBuilder implements RowSink {
   #latest = [new Map<CsvRowEncoder, Map<RowShape, number>>(), new Map<CsvRowEncoder, Map<RowShape, number>>()];
   /** Writers outlive chunks, so a buffer grown to a chunk's size stays that size. */
   #spare = new Map<CsvRowEncoder, Map<RowShape, ChunkWriter[]>>();
-  /** The last placement: segment index and whether its position run was opened for it, for `unplace`. */
-  #last: { index: number; newRun: boolean; placed: boolean } | undefined;
+  // the last placement, for `unplace`, in fields rather than an object per row: its segment's
+  // index (-1: none), whether its position run was opened for it, whether `#placed` holds it
+  #lastIndex = -1;
+  #lastNewRun = false;
+  #lastPlaced = false;
 
   /** Same-table rows each entity references (write-order.ts), for the batch being written. */
   #refs: Map<AnyEntity, AnyEntity[]> | undefined;
@@ -58,7 +55,7 @@ export class SegmentBuilder implements RowSink {
    * comes before a segment holding a row it references.
    */
   writerFor(encoder: CsvRowEncoder, shape: RowShape, position: number, binary = false): ChunkWriter {
-    if (!this.#refs) return this.place(encoder, shape, position, 0, binary).writer;
+    if (!this.#refs) return this.#segments[this.place(encoder, shape, position, 0, binary)].writer;
     let earliest = 0;
     for (const target of this.#refs.get(this.row!) ?? []) {
       const index = this.#placed.get(target);
@@ -67,29 +64,28 @@ export class SegmentBuilder implements RowSink {
       // the same COPY statement may hold both (foreign keys are checked at its end); another must come later
       earliest = Math.max(earliest, segment.encoder === encoder && segment.shape === shape && segment.binary === binary ? index : index + 1);
     }
-    const placement = this.place(encoder, shape, position, earliest, binary);
-    this.#placed.set(this.row!, placement.index);
-    this.#last!.placed = true;
-    return placement.writer;
+    const index = this.place(encoder, shape, position, earliest, binary);
+    this.#placed.set(this.row!, index);
+    this.#lastPlaced = true;
+    return this.#segments[index].writer;
   }
 
   /** Takes back the row placed last (its bytes are the encoder's to drop). */
   unplace(): void {
-    const last = this.#last!;
-    this.#last = undefined;
-    const segment = this.#segments[last.index];
+    const segment = this.#segments[this.#lastIndex];
+    this.#lastIndex = -1;
     segment.rows--;
     const runs = segment.positions;
-    if (last.newRun) runs.length -= 2;
+    if (this.#lastNewRun) runs.length -= 2;
     else runs[runs.length - 1]--;
-    if (last.placed) this.#placed.delete(this.row!);
+    if (this.#lastPlaced) this.#placed.delete(this.row!);
   }
 
   /**
    * Puts a row into the latest segment of its encoder and shape at or after `earliest`, opening a
-   * new segment when there is none.
+   * new segment when there is none. Returns the segment's index.
    */
-  place(encoder: CsvRowEncoder, shape: RowShape, position: number, earliest: number, binary = false): Placement {
+  place(encoder: CsvRowEncoder, shape: RowShape, position: number, earliest: number, binary = false): number {
     const latest = this.#latest[binary ? 1 : 0];
     let byShape = latest.get(encoder);
     if (!byShape) latest.set(encoder, (byShape = new Map()));
@@ -106,8 +102,10 @@ export class SegmentBuilder implements RowSink {
     const newRun = !(last >= 0 && runs[last] + runs[last + 1] === position);
     if (newRun) runs.push(position, 1);
     else runs[last + 1]++;
-    this.#last = { index, newRun, placed: false };
-    return { writer: segment.writer, index };
+    this.#lastIndex = index;
+    this.#lastNewRun = newRun;
+    this.#lastPlaced = false;
+    return index;
   }
 
   #writerOf(encoder: CsvRowEncoder, shape: RowShape, binary: boolean): ChunkWriter {
@@ -132,7 +130,7 @@ export class SegmentBuilder implements RowSink {
     this.#segments = [];
     this.#latest = [new Map(), new Map()];
     this.#placed = new Map();
-    this.#last = undefined;
+    this.#lastIndex = -1;
     return segments;
   }
 }

@@ -71,17 +71,31 @@ export async function* batchesOf(
  */
 function readBatch(reader: ItemReader, items: readonly object[], first: number, ordered: boolean, cascade: boolean): Batch {
   const before = reader.entityCount;
-  let entities = items.map((item, i) => reader.toEntity(item, first + i));
+  let entities = toEntities(reader, items, first, true);
   let links = reader.takeLinks();
   if (reader.rowMeta && reader.entityCount === before) ordered = false;
   else if (cascade && entities.some(isRowView)) {
     // cascade walks entities: beside an entity, every row becomes one
-    entities = items.map((item, i) => reader.toEntity(item, first + i, false));
+    entities = toEntities(reader, items, first, false);
     links = reader.takeLinks();
   }
   const linked = links.rows.length > 0;
   const all = linked ? [...entities, ...links.rows] : entities;
   return { entities: all, inputs: entities.length, first, ordered, positions: linked ? links.positions : undefined };
+}
+
+/** The entities `items` stand for; `items` itself when they are entities already (no copy per chunk). */
+function toEntities(reader: ItemReader, items: readonly object[], first: number, views: boolean): AnyEntity[] {
+  let entities: AnyEntity[] | undefined;
+  for (let i = 0; i < items.length; i++) {
+    const entity = reader.toEntity(items[i], first + i, views);
+    if (entities) entities[i] = entity;
+    else if (entity !== items[i]) {
+      entities = items.slice(0, i) as AnyEntity[];
+      entities[i] = entity;
+    }
+  }
+  return entities ?? (items as AnyEntity[]);
 }
 
 /**
@@ -90,16 +104,24 @@ function readBatch(reader: ItemReader, items: readonly object[], first: number, 
  */
 export function* chunksOf(batch: Batch, order: WriteOrder | undefined, reader: ItemReader, size: number, inputLength: number | undefined): Generator<Chunk> {
   const entities = order?.entities ?? batch.entities;
-  // pivot rows made from plain rows' keys follow the input items and have their row's position
-  const itemPosition = (i: number) => (i < batch.inputs ? batch.first + i : batch.positions?.get(batch.entities[i]) ?? batch.first);
-  const positionOf = order ? (i: number) => itemPosition(order.origins[i]) : itemPosition;
   for (let start = 0; start < entities.length; start += size) {
-    const entries = entities.slice(start, start + size).map((entity, i): Entry => {
-      const position = positionOf(start + i);
+    // a loop, not slice and map: no closure and no intermediate array per chunk
+    const end = Math.min(start + size, entities.length);
+    const entries = new Array<Entry>(end - start);
+    for (let i = start; i < end; i++) {
+      const entity = entities[i];
+      const position = positionOf(batch, order, i);
       const encoder = reader.encoderOf(entity, position);
-      return { entity, encoder, plan: encoder.plan, position };
-    });
+      entries[i - start] = { entity, encoder, plan: encoder.plan, position };
+    }
     // an ordered batch may hold rows cascade reached, so its row count says nothing of the input's
     yield { entries, remaining: inputLength !== undefined && !order ? inputLength - batch.first - start : undefined };
   }
+}
+
+/** Input position of the `i`th row of `batch` in write order. */
+function positionOf(batch: Batch, order: WriteOrder | undefined, i: number): number {
+  const item = order ? order.origins[i] : i;
+  // pivot rows made from plain rows' keys follow the input items and have their row's position
+  return item < batch.inputs ? batch.first + item : (batch.positions?.get(batch.entities[item]) ?? batch.first);
 }
