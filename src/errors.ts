@@ -526,8 +526,11 @@ export function syncWithoutScope(entity: string): CopyPersistError {
 }
 
 /** `committed`: a one-statement write, whose query committed with its rows before the count was seen. */
-export function rowCountMismatch(encoded: number, counted: number, committed = false): CopyPersistError {
-  const outcome = committed ? 'the rows PostgreSQL counted were committed' : 'nothing was written';
+export function rowCountMismatch(encoded: number, counted: number, written: 'rolled-back' | 'committed' | 'in-caller-transaction' = 'rolled-back'): CopyPersistError {
+  const outcome =
+    written === 'committed' ? 'the rows PostgreSQL counted were committed'
+    : written === 'in-caller-transaction' ? "the rows PostgreSQL counted are in the caller's transaction, which decides whether they commit"
+    : 'nothing was written';
   return new CopyPersistError('INTERNAL', `${encoded} rows were encoded but PostgreSQL counted ${counted}; ${outcome}`);
 }
 

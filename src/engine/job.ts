@@ -220,7 +220,7 @@ export class CopyJob {
     const byEntity = session.byEntity;
     const result: CopyPersistResult = { rows: Object.values(byEntity).reduce((sum, n) => sum + n, 0), byEntity };
     if (!this.#upsert) {
-      if (result.rows !== this.#encoded) throw rowCountMismatch(this.#encoded, result.rows, !!this.#oneStatement);
+      if (result.rows !== this.#encoded) throw rowCountMismatch(this.#encoded, result.rows, !this.#oneStatement ? 'rolled-back' : this.#em.isInTransaction() ? 'in-caller-transaction' : 'committed');
       return result;
     }
     result.upserted = { inserted: 0, updated: 0, skipped: 0 };
