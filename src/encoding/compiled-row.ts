@@ -2,9 +2,11 @@
 // `EntityComparator` compiles its snapshot generators: each plain scalar property is read straight
 // from the entity into a local, converted as that snapshot would convert it, and written into the
 // segment's buffer by the branch its column family expects (see column-types.ts). Rows never
-// become a payload object. What has no fast path (relations, embeddables, composite keys, the STI
-// discriminator, lazy or getter-only properties) is read per property from MikroORM's own snapshot,
-// taken only for entities that have such a property; and any value a fast branch does not expect
+// become a payload object. A to-one to a target with one plain scalar key is read as its target's
+// key (`hasToOneFastPath`). What has no fast path (other relations, embeddables, composite keys, the
+// STI discriminator, lazy or getter-only properties) is read per property from MikroORM's own
+// snapshot, taken only for entities that have such a property (or a to-one value the compiled read
+// does not expect); and any value a fast branch does not expect
 // goes to the generic per-value path (`CsvRowEncoder.writeValue`), so the text never differs.
 // The same compiler writes binary COPY tuples for a table whose columns all have a binary form
 // (pg-binary.ts): the same reads and conversions, typed writes per column, and any value without
@@ -12,7 +14,8 @@
 import { BigIntType, ReferenceKind, Type, type AnyEntity, type Dictionary, type EntityProperty, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { EntityPlan } from '../plan/entity-plan.js';
-import { isRawSql, scalarRuntimeTypes } from '../orm/index.js';
+import { isRawSql, mikroOrm, scalarRuntimeTypes } from '../orm/index.js';
+import { isOwningToOne } from '../plan/relations.js';
 import { checkInsert, snapshotPayload } from '../plan/insert-payload.js';
 import { ROW_VIEW, isRowView } from '../plan/row-view.js';
 import { ISO_MAX_TIME, ISO_MIN_TIME, arrayElementConverter, columnFamilyOf, columnTraits, formatsDatesAsIso, writesArraysInPlace, type ExpectedValue } from './column-types.js';
@@ -163,11 +166,40 @@ export function compileRowWriter(em: SqlEntityManager, encoder: RowEncoding, bin
   const shapes: string[] = [];
   const writes: string[] = [];
   let needsSnapshot = false;
+  let hasToOne = false;
 
   groups.forEach((group, i) => {
     const prop = group.prop;
     const bit = 2 ** i;
     const separator = binary ? '' : `if (first) first = false; else out.comma();`;
+    if (group.kind === 'single' && hasToOneFastPath(prop, comparable)) {
+      // the key the snapshot takes of a to-one (`EntityComparator.getPropertySnapshot`): null, unset,
+      // else `target.__helper.getPrimaryKey(true)`, and NULL when deferred (`snapshotPayload`); a
+      // row view, a bare key, a target known only by its flush identifier or a key that is not a
+      // plain number or string takes the snapshot (`t${i}` set), so its text (or error) is the snapshot's own
+      const c = `c${i}`;
+      context.set(`prop${i}`, prop);
+      hasToOne = true;
+      // after the payload is declared: a row that takes the snapshot takes it once
+      converts.push(
+        [
+          `const r${i} = (data !== undefined && data[${JSON.stringify(prop.name)}] !== undefined ? data[${JSON.stringify(prop.name)}] : entity[${JSON.stringify(prop.name)}]);`,
+          `let ${c}; let t${i} = false;`,
+          `if (view) t${i} = true;`,
+          `else if (r${i} === null || r${i} === undefined) ${c} = r${i};`,
+          `else { const h = r${i}.__helper; if (h != null && !(h.__identifier && !h.hasPrimaryKey())) { ${c} = h.getPrimaryKey(true); if (typeof ${c} !== 'number' && typeof ${c} !== 'string') t${i} = true; } else t${i} = true; }`,
+          `if (!t${i} && deferred !== undefined && deferred.includes(prop${i})) ${c} = null;`,
+          `if (t${i}) { if (payload === undefined) payload = view ? entity : snapshotPayload(em, entity, deferred); ${c} = payload[${JSON.stringify(prop.name)}]; }`,
+        ].join(' '),
+      );
+      shapes.push(`if (${c} !== undefined) { shape += ${bit}; fields++; }`);
+      writes.push(
+        binary
+          ? `if (t${i}) { if (${c} !== undefined) ${orCsv(`encoder.writeGroupBinary(${i}, payload, position, out)`)} } else if (${c} !== undefined) { ${toOneKeyBranches(c, i, prop, isoDates, columns?.[i][0])} }`
+          : `if (t${i}) { if (${c} !== undefined) first = encoder.writeGroup(${i}, payload, position, out, first); } else if (${c} !== undefined) { ${separator} ${toOneKeyBranches(c, i, prop, isoDates, undefined)} }`,
+      );
+      return;
+    }
     if (group.kind !== 'single' || !hasFastPath(prop, meta.root.discriminatorColumn, comparable)) {
       needsSnapshot = true;
       shapes.push(`if (payload[${JSON.stringify(prop.name)}] !== undefined) { shape += ${bit}; fields += ${group.fields.length}; }`);
@@ -238,7 +270,8 @@ export function compileRowWriter(em: SqlEntityManager, encoder: RowEncoding, bin
     ...reads.map(line => `  ${line}`),
     guard === undefined ? '' : `  if (!(${guard})) checkInsert(em, plan, entity, position, deferred);`,
     // a plain row's view (plan/row-view.ts) is its own payload: the snapshot needs an entity
-    needsSnapshot ? '  const payload = entity[ROW_VIEW] === true ? entity : snapshotPayload(em, entity, deferred);' : '',
+    needsSnapshot || hasToOne ? '  const view = entity[ROW_VIEW] === true;' : '',
+    needsSnapshot ? '  let payload = view ? entity : snapshotPayload(em, entity, deferred);' : hasToOne ? '  let payload;' : '',
     ...converts.map(line => `  ${line}`),
     '  let shape = 0;',
     '  let fields = 0;',
@@ -340,6 +373,28 @@ function hasFastPath(prop: EntityProperty, discriminator: string | undefined, co
     !(prop.getter && !prop.setter) &&
     prop.name !== discriminator
   );
+}
+
+/**
+ * A to-one whose snapshot value is its target's key read by `getPrimaryKey(true)` with nothing
+ * converted: one column, a target with one scalar primary key of no custom type, no `mapToPk`,
+ * `targetKey` or polymorphism (whose snapshots differ), and no `default` that flush would bind for null.
+ */
+function hasToOneFastPath(prop: EntityProperty, comparable: ReadonlySet<EntityProperty>): boolean {
+  if (!isOwningToOne(prop) || !comparable.has(prop) || prop.fieldNames.length !== 1) return false;
+  if (prop.mapToPk || prop.customType || prop.lazy || prop.default != null || mikroOrm.isPolymorphic(prop) || mikroOrm.targetKeyOf(prop)) return false;
+  const pks = prop.targetMeta?.getPrimaryProps() ?? [];
+  return pks.length === 1 && pks[0].kind === ReferenceKind.SCALAR && !pks[0].customType && ['number', 'string'].includes(pks[0].runtimeType);
+}
+
+/** Writes a to-one's key `c` (a number, a string or null) with the scalar branches of its column. */
+function toOneKeyBranches(c: string, i: number, prop: EntityProperty, isoDates: boolean, column: BinaryColumn | undefined): string {
+  const traits = columnTraits(prop.columnTypes?.[0]);
+  const fast: FastGroup = { integer: traits.integer, escapedNul: traits.jsonb || traits.array, isoDates };
+  if (column) {
+    return [BINARY_BRANCHES.number(c, i, fast, column), BINARY_BRANCHES.string(c, i, fast, column), `if (${c} === null) out.nullField();`, slowBinary(c, i)].join(' else ');
+  }
+  return [BRANCHES.number(c, i, fast), BRANCHES.string(c, i, fast), `if (${c} === null) {}`, `slow(${i}, ${c}, position, out);`].join(' else ');
 }
 
 /**
