@@ -206,7 +206,8 @@ describe('parallel streams', () => {
     const error = await em1.copyPersist(authors(em1, n, killOne), options()).then(() => assert.fail('expected the kill to fail the load'), (e: unknown) => e);
     assert.ok(killed, 'a COPY backend was killed');
     assert.ok(error instanceof CopyParallelError, String(error));
-    assert.match(String((error.cause as Error).message), /terminat|Connection|closed|ended/i);
+    // the killed backend shows as the server's termination notice, or as the socket failing under a write (EPIPE, ECONNRESET)
+    assert.match(String((error.cause as Error).message), /terminat|Connection|closed|ended|EPIPE|ECONNRESET/i);
     const stored = await storedRanges();
     assert.deepEqual(stored, error.committed);
     assert.ok(stored.length > 0 && (await countRows(orm, AUTHORS)) < n, 'the first run stopped partway');
