@@ -242,7 +242,9 @@ function parseArgs(argv: string[], root: string): Args {
     return e;
   });
   const paths = (flags.has('paths') ? list('paths') : profile ? ['copy-entities'] : [...PATHS]).map(p => {
-    if (!(PATHS as readonly string[]).includes(p)) throw new Error(`unknown path ${p}; one of ${PATHS.join(', ')}`);
+    // the stream paths are named only when asked for (`--stream` runs copy-stream on its own)
+    const known: readonly string[] = [...PATHS, 'copy-stream', 'copy-rows-stream'];
+    if (!known.includes(p)) throw new Error(`unknown path ${p}; one of ${known.join(', ')}`);
     return p as PathName;
   });
   return {

@@ -3,7 +3,8 @@
 import { ReferenceKind, Utils, type AnyEntity, type EntityClass, type EntityMetadata } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { CsvRowEncoder } from '../encoding/csv-row.js';
-import { notAnEntity, notAnItem, unknownRowKey } from '../errors.js';
+import { notAnEntity, notAnItem } from '../errors.js';
+import { checkRowKeys } from '../input/row-keys.js';
 import { planFor, type EntityPlan, type PlanCache } from '../plan/entity-plan.js';
 import { rowViewFactory, type RowViewFactory, type RowViewOptions } from '../plan/row-view.js';
 
@@ -106,11 +107,7 @@ export class ItemReader {
       this.entityCount++;
       return row as AnyEntity;
     }
-    for (const key in row) {
-      if (!(key in meta.properties)) {
-        throw unknownRowKey(meta.className, key, position);
-      }
-    }
+    checkRowKeys(meta, row, position);
     const options = this.#viewOptions;
     this.#views ??= (options?.allowed(meta) && rowViewFactory(this.#em, options.planOf(meta), options)) || false;
     if (this.#views && views) {

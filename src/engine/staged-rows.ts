@@ -11,8 +11,9 @@ import { CopySession, type CopyDestination, type RunQuery } from '../copy/copy-s
 import { SegmentBuilder } from '../copy/segment.js';
 import { CsvRowEncoder } from '../encoding/csv-row.js';
 import { CopyFormats } from '../copy/copy-format.js';
-import { duplicatePrimaryKey, missingKey, notAnEntity, notAnItem, unknownRowKey } from '../errors.js';
+import { duplicatePrimaryKey, missingKey, notAnEntity, notAnItem } from '../errors.js';
 import { readChunks, type CopySource } from '../input/read-chunks.js';
+import { checkRowKeys } from '../input/row-keys.js';
 import { planFor, type ColumnGroup, type EntityPlan, type PlanCache } from '../plan/entity-plan.js';
 import { rowViewFactory } from '../plan/row-view.js';
 
@@ -175,11 +176,7 @@ export function checkRow(meta: EntityMetadata, item: unknown, position: number):
   if (item == null || typeof item !== 'object') {
     throw notAnItem(item, position);
   }
-  for (const key in item) {
-    if (!(key in meta.properties)) {
-      throw unknownRowKey(meta.className, key, position);
-    }
-  }
+  checkRowKeys(meta, item, position);
   return item as Record<string, unknown>;
 }
 

@@ -152,6 +152,15 @@ describe('bad input and database errors: a clear error, nothing written, a healt
     await assert.rejects(fork().copyPersist(Author, rows), copyError('UNKNOWN_PROPERTY', 'Author', 'nmae', 1));
   });
 
+  it('a plain row whose unknown key every object has (toString, constructor), after rows with the right keys', async () => {
+    // the key check remembers the keys of the row before: a new key at a known place is still checked
+    const good = (id: number) => ({ id, name: `a${id}`, email: `a${id}@x` });
+    const withKey = (key: string) => ({ id: 9, name: 'z', [key]: 'x' });
+    for (const key of ['toString', 'constructor', 'hasOwnProperty']) {
+      await assert.rejects(fork().copyPersist(Author, [good(1), good(2), withKey(key)]), copyError('UNKNOWN_PROPERTY', 'Author', key, 2));
+    }
+  });
+
   it('a missing required value', async () => {
     const em = fork();
     const list = authors(em, 3);
