@@ -8,6 +8,7 @@ import type { CopyDestination, RunQuery } from '../copy/copy-session.js';
 import { keysNotFound, notUpdatable } from '../errors.js';
 import { readCopyCall, type EntityClassLike } from '../input/entity-class.js';
 import type { CopySource } from '../input/read-chunks.js';
+import { propertyNamed } from '../input/row-keys.js';
 import type { ColumnGroup, EntityPlan } from '../plan/entity-plan.js';
 import { checkRow, keyColumnsOf, rejectDuplicateKeys, runStaged } from '../engine/staged-rows.js';
 import { versionBump } from '../copy/version-bump.js';
@@ -128,7 +129,7 @@ function selectedProps(plan: EntityPlan, fields: readonly string[] | undefined):
   let chosen: ColumnGroup[];
   if (fields) {
     for (const name of fields) {
-      const prop = root.properties[name];
+      const prop = propertyNamed(root, name);
       if (!prop) throw notUpdatable(plan.entityName, name, 'unknown');
       if (prop.primary) throw notUpdatable(plan.entityName, name, 'primary');
       if (!writable.some(g => topName(g) === name)) {

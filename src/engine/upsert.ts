@@ -7,6 +7,7 @@ import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { CopyDestination, RunQuery } from '../copy/copy-session.js';
 import type { WireResult } from '../copy/wire-query.js';
 import { distributionColumn, duplicateConflictKey, mergeFieldNotSet, unknownConflictProperty, unknownConstraint } from '../errors.js';
+import { propertyNamed } from '../input/row-keys.js';
 import type { CopyConflictOptions } from '../api/options.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
 import { setGeneratedKey } from './assign-keys.js';
@@ -227,7 +228,7 @@ export class UpsertDestination implements CopyDestination {
   }
 
   #fieldsOf(plan: EntityPlan, property: string): string[] {
-    const prop = plan.meta.root.properties[property];
+    const prop = propertyNamed(plan.meta.root, property);
     if (!prop) throw unknownConflictProperty(plan.entityName, property);
     return prop.fieldNames;
   }

@@ -1,5 +1,6 @@
-// A plain row's keys → each one a property of its entity, or UNKNOWN_PROPERTY naming the first that is not.
-import type { EntityMetadata } from '@mikro-orm/core';
+// Names the caller gives (a plain row's keys, a file's columns, `fields`, `onConflictFields`) → the
+// entity's properties, or an error naming the first that is not one.
+import type { EntityMetadata, EntityProperty } from '@mikro-orm/core';
 import { unknownRowKey } from '../errors.js';
 
 /**
@@ -11,6 +12,14 @@ import { unknownRowKey } from '../errors.js';
  */
 const lastKeys = new WeakMap<EntityMetadata, string[]>();
 
+/**
+ * The property of `meta` called `name`, or undefined. Own keys only: `meta.properties` is a plain
+ * object, so `toString` or `constructor` would otherwise be found on its prototype.
+ */
+export function propertyNamed(meta: EntityMetadata, name: string): EntityProperty | undefined {
+  return Object.hasOwn(meta.properties, name) ? (meta.properties as Record<string, EntityProperty>)[name] : undefined;
+}
+
 /** Throws UNKNOWN_PROPERTY (with the row's input position) for a key of `row` that is not a property of `meta`. */
 export function checkRowKeys(meta: EntityMetadata, row: object, position: number): void {
   let known = lastKeys.get(meta);
@@ -18,8 +27,7 @@ export function checkRowKeys(meta: EntityMetadata, row: object, position: number
   let i = 0;
   for (const key in row) {
     if (known[i] !== key) {
-      // own properties only: `toString` or `constructor` are found in any object, not in the entity
-      if (!Object.hasOwn(meta.properties, key)) throw unknownRowKey(meta.className, key, position);
+      if (!propertyNamed(meta, key)) throw unknownRowKey(meta.className, key, position);
       known[i] = key;
     }
     i++;

@@ -6,6 +6,7 @@ import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { isRequired } from '../plan/entity-plan.js';
 import { isOwningToOne } from '../plan/relations.js';
 import { missingColumns, unknownColumns } from '../errors.js';
+import { propertyNamed } from '../input/row-keys.js';
 
 /**
  * Turns a file's record into a row keyed by property name, as `copyPersist(em, Entity, rows)`
@@ -83,7 +84,7 @@ export class RowConverter {
 
   #property(key: string): EntityProperty | undefined {
     const name = this.#map[key] ?? key;
-    const prop = (this.#meta.properties[name] as EntityProperty | undefined) ?? (this.#map[key] ? undefined : this.#byColumn.get(key));
+    const prop = propertyNamed(this.#meta, name) ?? (this.#map[key] ? undefined : this.#byColumn.get(key));
     if (!prop || prop.persist === false || prop.kind === ReferenceKind.ONE_TO_MANY || prop.kind === ReferenceKind.MANY_TO_MANY) return undefined;
     if (prop.kind === ReferenceKind.ONE_TO_ONE && !isOwningToOne(prop)) return undefined;
     return prop;

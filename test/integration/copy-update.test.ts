@@ -161,6 +161,7 @@ describe('copyUpdate writes what flush writes', () => {
     it('a property that is not one of the entity', () => rejects(() => copyEm().copyUpdate(copyModel.Item, [{ id: 1, nope: 1 }] as never), copyError('UNKNOWN_PROPERTY', 'nope', 0)));
 
     it('`fields` naming an unknown property', () => rejects(() => copyEm().copyUpdate(copyModel.Item, [{ id: 1 }], { fields: ['nope'] }), copyError('UNKNOWN_PROPERTY', 'nope', undefined)));
+    it('`fields` naming what every object has', () => rejects(() => copyEm().copyUpdate(copyModel.Item, [{ id: 1 }], { fields: ['constructor'] }), copyError('UNKNOWN_PROPERTY', 'constructor', undefined)));
 
     it('a value PostgreSQL text cannot hold', () =>
       rejects(() => copyEm().copyUpdate(copyModel.Item, [{ id: 1, title: 'ok' }, { id: 2, title: 'nul\0' }]), copyError('NUL_CHARACTER', 'title', 1)));

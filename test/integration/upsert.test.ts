@@ -127,6 +127,18 @@ describe('upsert through a staging table', () => {
     assert.equal(byS.get('sku-5'), 'product 5 v3');
   });
 
+  it('onConflictFields naming no property, or a name every object has, fails before anything is written', async () => {
+    for (const field of ['nope', 'constructor']) {
+      await assert.rejects(copyEm().copyPersist(viaCopy.Product, [row(6000, 1)], { onConflictFields: [field] as never }), (e: unknown) => {
+        assert.ok(e instanceof CopyPersistError);
+        assert.equal(e.code, 'UNKNOWN_PROPERTY');
+        assert.equal(e.property, field);
+        return true;
+      });
+    }
+    assert.equal((await rows(copyOrm)).filter(r => r.sku === 'sku-6000').length, 0);
+  });
+
   it('the primary key is the default conflict target', async () => {
     const em = copyEm();
     const existing = await em.findOneOrFail(viaCopy.Product, { sku: 'sku-3' });

@@ -190,6 +190,8 @@ describe('RowConverter', () => {
     assert.deepEqual(ndjson.convert({ name: 'n', count: 3, doc: '{"a":1}', flag: 'yes', tags: ['x'], owner: 2 }), { name: 'n', count: 3, doc: '{"a":1}', flag: true, tags: ['x'], owner: 2 });
     assert.equal(ndjson.convert({ name: 'n', count: 1.5 }), 'count: not an integer: 1.5');
     assert.equal(ndjson.convert({ name: 'n', nope: 1 }), 'unknown key "nope" (not a property of Item)');
+    // a key every object has is no property either (the metadata is a plain object)
+    assert.equal(ndjson.convert({ name: 'n', toString: 1 }), 'unknown key "toString" (not a property of Item)');
     assert.equal(ndjson.convert({ name: 'n', tags: 7 }), 'tags: expected an array, got number');
   });
 
