@@ -34,7 +34,10 @@ import { printProfileSummary } from './profile-summary.js';
 import { runPsql, startProfiler } from './support/runner.js';
 
 const PATHS = ['psql', 'copy-entities', 'copy-rows', 'insertMany', 'flush'] as const;
-export type PathName = (typeof PATHS)[number] | 'copy-stream' | 'copy-rows-stream';
+/** The stream paths, and the same generators walked with no copy: what a generator costs by itself. */
+const STREAM_PATHS = ['copy-stream', 'copy-rows-stream', 'generate-stream', 'generate-rows-stream'] as const;
+export type PathName = (typeof PATHS)[number] | (typeof STREAM_PATHS)[number];
+const isStreamPath = (path: PathName) => (STREAM_PATHS as readonly string[]).includes(path);
 
 const LABEL: Record<PathName, string> = {
   psql: 'psql \\copy (CSV file)',
@@ -44,6 +47,8 @@ const LABEL: Record<PathName, string> = {
   flush: 'persist + flush',
   'copy-stream': 'copyPersist(async gen)',
   'copy-rows-stream': 'copyPersist(Class, async gen)',
+  'generate-stream': 'async gen of em.create, no copy',
+  'generate-rows-stream': 'async gen of rows, no copy',
 };
 
 /** Paths too slow for 1M rows. */
@@ -123,7 +128,7 @@ async function child(spec: ChildSpec): Promise<ChildResult> {
     let entities: object[] = [];
     let rows: Record<string, unknown>[] = [];
     if (spec.path === 'copy-rows') rows = Array.from({ length: spec.size }, (_, i) => e.row(i));
-    else if (spec.path !== 'copy-stream' && spec.path !== 'copy-rows-stream') entities = Array.from({ length: spec.size }, (_, i) => make(i));
+    else if (!isStreamPath(spec.path)) entities = Array.from({ length: spec.size }, (_, i) => make(i));
     const buildMs = performance.now() - b0;
 
     const rssAtStart = process.memoryUsage.rss();
@@ -143,6 +148,12 @@ async function child(spec: ChildSpec): Promise<ChildResult> {
       case 'copy-rows-stream':
         written = (await em.copyPersist(cls, lazyEntities(spec.size, i => e.row(i)))).rows;
         break;
+      case 'generate-stream':
+        written = await walk(lazyEntities(spec.size, make));
+        break;
+      case 'generate-rows-stream':
+        written = await walk(lazyEntities(spec.size, i => e.row(i)));
+        break;
       case 'insertMany':
         await em.transactional(async trx => {
           for (let i = 0; i < entities.length; i += INSERT_MANY_BATCH) await trx.insertMany(entities.slice(i, i + INSERT_MANY_BATCH));
@@ -161,6 +172,13 @@ async function child(spec: ChildSpec): Promise<ChildResult> {
   } finally {
     await orm.close(true);
   }
+}
+
+/** Reads a generator to its end, keeping nothing: the generator's own cost. */
+async function walk(items: AsyncIterable<object>): Promise<number> {
+  let n = 0;
+  for await (const item of items) if (item) n++;
+  return n;
 }
 
 async function* lazyEntities(n: number, make: (i: number) => object): AsyncGenerator<object> {
@@ -243,7 +261,7 @@ function parseArgs(argv: string[], root: string): Args {
   });
   const paths = (flags.has('paths') ? list('paths') : profile ? ['copy-entities'] : [...PATHS]).map(p => {
     // the stream paths are named only when asked for (`--stream` runs copy-stream on its own)
-    const known: readonly string[] = [...PATHS, 'copy-stream', 'copy-rows-stream'];
+    const known: readonly string[] = [...PATHS, ...STREAM_PATHS];
     if (!known.includes(p)) throw new Error(`unknown path ${p}; one of ${known.join(', ')}`);
     return p as PathName;
   });
@@ -264,7 +282,7 @@ function runChild(spec: ChildSpec): Promise<ChildResult> {
   const script = fileURLToPath(import.meta.url);
   // 1M entities of the wide table, all built before timing, may not fit V8's default heap. A larger
   // limit also lets V8 collect later and so raises RSS: use it only there, never for the stream.
-  const big = spec.size >= BIG_HEAP_FROM && spec.path !== 'copy-stream' && spec.path !== 'copy-rows-stream' && spec.path !== 'psql';
+  const big = spec.size >= BIG_HEAP_FROM && !isStreamPath(spec.path) && spec.path !== 'psql';
   const nodeArgs = [...(big ? [`--max-old-space-size=${BIG_HEAP_MB}`] : []), script, `--child=${JSON.stringify(spec)}`];
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
