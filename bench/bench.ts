@@ -31,12 +31,9 @@ import { ENTITIES, writeCsv, type BenchEntity } from './support/data.js';
 import { createBenchSchema, initBenchOrm, tableDigest, tableInfo, truncateBench as truncate } from './support/orm.js';
 import { redact, repoRoot, startPostgres } from './support/postgres.js';
 import { printProfileSummary } from './profile-summary.js';
+import { PATHS, STREAM_PATHS, type ChildResult, type ChildSpec, type PathName } from './support/child-spec.js';
 import { runPsql, startProfiler } from './support/runner.js';
 
-const PATHS = ['psql', 'copy-entities', 'copy-rows', 'insertMany', 'flush'] as const;
-/** The stream paths, and the same generators walked with no copy: what a generator costs by itself. */
-const STREAM_PATHS = ['copy-stream', 'copy-rows-stream', 'generate-stream', 'generate-rows-stream'] as const;
-export type PathName = (typeof PATHS)[number] | (typeof STREAM_PATHS)[number];
 const isStreamPath = (path: PathName) => (STREAM_PATHS as readonly string[]).includes(path);
 
 const LABEL: Record<PathName, string> = {
@@ -67,30 +64,11 @@ const TIMED = [
   '  copyPersist(Class, rows) — plain objects built before timing; timed: copyPersist, which makes the entities itself.',
   '  copyPersist(async gen)   — nothing built before: the timed part includes making each entity lazily (em.create).',
   '  copyPersist(Class, async gen) — nothing built before: an async generator yields each plain row lazily.',
+  '  async gen ..., no copy — the same generators read to their end, keeping nothing: what they cost alone.',
   'Peak RSS: process.resourceUsage().maxRSS of the child (for psql: VmHWM of the psql process), so it includes the',
   '  entities built before timing. "RSS at start" is the child\'s RSS when the timed part began. Children holding',
   `  ≥ ${BIG_HEAP_FROM.toLocaleString('en-US')} rows run with --max-old-space-size=${BIG_HEAP_MB} (V8 then collects later: higher RSS); the rest with Node's default.`,
 ].join('\n');
-
-/** What a child process (`bench.js --child=JSON`) runs; bench/targets.ts spawns these too. */
-export interface ChildSpec {
-  path: PathName;
-  entity: string;
-  size: number;
-  url: string;
-  csv?: string;
-  /** Where to write a CPU profile of the timed part. */
-  profile?: string;
-}
-
-export interface ChildResult {
-  rows: number;
-  writeMs: number;
-  buildMs: number;
-  peakRssMb: number | null;
-  rssAtStartMb: number | null;
-  note?: string;
-}
 
 interface Result extends ChildResult {
   path: PathName;

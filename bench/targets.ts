@@ -23,7 +23,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { copyParallel } from '../src/index.js';
-import type { ChildResult as FlatResult, ChildSpec as FlatSpec, PathName as FlatPath } from './bench.js';
+import type { ChildResult as FlatResult, ChildSpec as FlatSpec, PathName as FlatPath } from './support/child-spec.js';
 import type { ChildResult as GraphResult, ChildSpec as GraphSpec } from './graph.js';
 import type { ChildResult as UpsertResult, ChildSpec as UpsertSpec } from './upsert.js';
 import { BOOK, WIDE, writeCsv, type BenchEntity } from './support/data.js';
