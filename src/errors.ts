@@ -251,10 +251,11 @@ export function copyLineOf(error: unknown): number | undefined {
 /** The public functions whose options are checked, as their messages name them. */
 type OptionOwner = 'copyPersist' | 'copyParallel' | 'loadFixtures' | 'copyFlush';
 
-/** `INVALID_OPTION`: a count that must be a whole number of at least `min` (1 unless told). */
-export function notACount(owner: OptionOwner, option: string, value: unknown, min: 0 | 1 = 1): CopyPersistError {
+/** `value`, when it is a whole number of at least `min` (1 unless told); else `INVALID_OPTION` naming the option. */
+export function checkedCount(owner: OptionOwner, option: string, value: number, min: 0 | 1 = 1): number {
+  if (Number.isInteger(value) && value >= min) return value;
   const what = min === 1 ? 'a positive integer' : 'a non-negative integer';
-  return new CopyPersistError('INVALID_OPTION', `${owner}: ${option} must be ${what}, got ${String(value)}`, { option });
+  throw new CopyPersistError('INVALID_OPTION', `${owner}: ${option} must be ${what}, got ${String(value)}`, { option });
 }
 
 /** `INVALID_OPTION`: a `format` other than the three. */

@@ -14,7 +14,7 @@ import { CopyIn } from '../copy/copy-in.js';
 import { runQuery, type WireResult } from '../copy/wire-query.js';
 import { csvField } from '../encoding/csv-row.js';
 import { columnTraits, toPgText } from '../encoding/pg-text.js';
-import { ValueError, notACount } from '../errors.js';
+import { ValueError, checkedCount } from '../errors.js';
 import { versionBump } from '../copy/version-bump.js';
 import { ORDINAL_COLUMN, createStage } from '../copy/stage.js';
 
@@ -55,8 +55,7 @@ export interface CopyFlushResult {
  * ```
  */
 export async function copyFlush(em: SqlEntityManager, options: CopyFlushOptions = {}): Promise<CopyFlushResult> {
-  const threshold = options.threshold ?? DEFAULT_COPY_THRESHOLD;
-  if (!Number.isInteger(threshold) || threshold < 1) throw notACount('copyFlush', 'threshold', threshold);
+  const threshold = checkedCount('copyFlush', 'threshold', options.threshold ?? DEFAULT_COPY_THRESHOLD);
   installFlushScope(em);
   const result: CopyFlushResult = { copied: { inserted: 0, updated: 0, deleted: 0 } };
   const flush = () => runInFlushScope(new CopyWrites(em, threshold, result), () => em.flush());

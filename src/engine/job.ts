@@ -9,7 +9,7 @@ import { inTransaction, newSavepoint } from '../orm/transaction.js';
 import { CopySession, type AtOnce, type InsertForm } from '../copy/copy-session.js';
 import { CopyFormats } from '../copy/copy-format.js';
 import type { Segment, SegmentBuilder } from '../copy/segment.js';
-import { aborted, notACount, rowCountMismatch } from '../errors.js';
+import { aborted, checkedCount, rowCountMismatch } from '../errors.js';
 import type { CopyPersistOptions, CopyPersistResult, CopyProgress } from '../api/options.js';
 import type { CopySource } from '../input/read-chunks.js';
 import { applyInitializers } from '../plan/insert-payload.js';
@@ -75,8 +75,7 @@ export class CopyJob {
   constructor(em: SqlEntityManager, rowClass: EntityClass<object> | undefined, source: CopySource<object>, options: CopyPersistOptions, destination?: UpsertDestination) {
     this.#em = em;
     this.#source = source;
-    this.chunkSize = options.chunkSize ?? (Array.isArray(source) ? DEFAULT_CHUNK_SIZE : DEFAULT_STREAM_CHUNK_SIZE);
-    if (!Number.isInteger(this.chunkSize) || this.chunkSize < 1) throw notACount('copyPersist', 'chunkSize', this.chunkSize);
+    this.chunkSize = checkedCount('copyPersist', 'chunkSize', options.chunkSize ?? (Array.isArray(source) ? DEFAULT_CHUNK_SIZE : DEFAULT_STREAM_CHUNK_SIZE));
     this.abort = new Cancellation(options.signal);
     this.abort.check();
     this.progress = new Progress(options.onProgress);

@@ -3,7 +3,7 @@
 import { ReferenceKind, type EntityMetadata, type EntityName } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { copyPersist } from '../api/copy-persist.js';
-import { noEntityNamed, notACount, notRegistered, notTableBacked } from '../errors.js';
+import { checkedCount, noEntityNamed, notRegistered, notTableBacked } from '../errors.js';
 import type { CopyPersistOptions, CopyPersistResult } from '../api/options.js';
 import { quotedTable } from '../plan/entity-plan.js';
 import { isOwningToOne, orderTables, type TableEdge } from '../plan/relations.js';
@@ -198,7 +198,7 @@ interface ForeignKeyRow {
 
 async function copyFixtures(em: SqlEntityManager, input: FixtureInput, options: CopyPersistOptions): Promise<LoadFixturesResult> {
   // checked before the copy: inside the input's generator the error would arrive as SOURCE_FAILED
-  for (const item of Array.isArray(input) ? input : [input]) if (isFactoryFixture(item)) checkCount(item.count);
+  for (const item of Array.isArray(input) ? input : [input]) if (isFactoryFixture(item)) checkedCount('loadFixtures', 'count', item.count, 0);
   if (isFactoryFixture(input)) return summary(await copyPersist(em, made(input), options));
   if (Array.isArray(input)) {
     const source = input.some(isFactoryFixture) ? expand(input) : input;
@@ -282,10 +282,6 @@ export async function truncateEntities(em: SqlEntityManager, entities?: Readonly
 function isFactoryFixture(value: unknown): value is FactoryFixture<object, unknown> {
   const factory = (value as { factory?: { makeEntity?: unknown } } | null)?.factory;
   return typeof factory?.makeEntity === 'function' && typeof (value as { count?: unknown }).count === 'number';
-}
-
-function checkCount(count: number): void {
-  if (!Number.isInteger(count) || count < 0) throw notACount('loadFixtures', 'count', count, 0);
 }
 
 function* made(fixture: FactoryFixture<object, unknown>): Generator<object> {

@@ -8,7 +8,7 @@ import type { EntityClass } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { mikroOrm } from '../orm/index.js';
 import { runCopy } from '../engine/run.js';
-import { CopyParallelError, CopyPersistError, aborted, emptyLoadId, loadIdBatchSizeChanged, notACount, parallelInTransaction, parallelWithManage, type InputRange } from '../errors.js';
+import { CopyParallelError, CopyPersistError, aborted, checkedCount, emptyLoadId, loadIdBatchSizeChanged, parallelInTransaction, parallelWithManage, type InputRange } from '../errors.js';
 import { readCopyCall } from '../input/entity-class.js';
 import { readChunks, type CopySource } from '../input/read-chunks.js';
 import type { CopyPersistOptions, CopyPersistResult } from '../api/options.js';
@@ -89,8 +89,8 @@ interface Batch {
 /** The parallel load, its arguments read; `copyPersist` calls it for `{ parallel }`. */
 export async function runParallel(em: SqlEntityManager, rowClass: EntityClass<object> | undefined, source: CopySource<object>, options: CopyParallelOptions): Promise<CopyParallelResult> {
   const { parallel = 2, batchSize = DEFAULT_BATCH_SIZE, loadId, loadTable, signal, onProgress, ...perBatch } = options;
-  if (!Number.isInteger(parallel) || parallel < 1) throw notACount('copyParallel', 'parallel', parallel);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw notACount('copyParallel', 'batchSize', batchSize);
+  checkedCount('copyParallel', 'parallel', parallel);
+  checkedCount('copyParallel', 'batchSize', batchSize);
   if (loadId !== undefined && (typeof loadId !== 'string' || loadId === '')) throw emptyLoadId();
   if (em.getTransactionContext()) {
     // each batch commits on its own connection: inside the caller's transaction that would either
