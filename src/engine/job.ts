@@ -141,7 +141,7 @@ export class CopyJob {
         const key = generatedKeyOf(plan.meta);
         return key && platform.quoteIdentifier(key.fieldNames[0]);
       },
-      savepoint: this.#em.getTransactionContext() ? newSavepoint(this.#em) : undefined,
+      savepoint: this.#em.isInTransaction() ? newSavepoint(this.#em) : undefined,
     };
   }
 

@@ -53,7 +53,7 @@ const MAX_INSERTED_ROWS = 40;
 export function oneStatementForm(em: SqlEntityManager, call: OneStatementCall): AtOnce {
   const { rowMeta, source, options } = call;
   // within a caller's transaction, only INSERTs: their savepoint goes with them (a COPY's would not)
-  const inTransaction = !!em.getTransactionContext();
+  const inTransaction = em.isInTransaction();
   if (!Array.isArray(source) || source.length === 0 || source.length > call.chunkSize) return false;
   if (call.upsert || options.cascade === true || options.signal) return false;
   const meta = rowMeta ?? classOf(em, source);

@@ -92,7 +92,7 @@ export async function runParallel(em: SqlEntityManager, rowClass: EntityClass<ob
   checkedCount('copyParallel', 'parallel', parallel);
   checkedCount('copyParallel', 'batchSize', batchSize);
   if (loadId !== undefined && (typeof loadId !== 'string' || loadId === '')) throw emptyLoadId();
-  if (em.getTransactionContext()) {
+  if (em.isInTransaction()) {
     // each batch commits on its own connection: inside the caller's transaction that would either
     // break its atomicity or (on the caller's one connection) not be parallel at all
     throw parallelInTransaction();
