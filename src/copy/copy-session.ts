@@ -198,7 +198,11 @@ export class CopySession {
   /** The held segments as INSERTs returning their keys, one per table; on failure, the error of the same rows as COPYs. */
   async #insertHeld(held: HeldCopy[], { returning, savepoint }: InsertForm): Promise<void> {
     const byPlan = new Map<EntityPlan, HeldCopy[]>();
-    for (const h of held) byPlan.set(h.plan, [...(byPlan.get(h.plan) ?? []), h]);
+    for (const h of held) {
+      const group = byPlan.get(h.plan);
+      if (group) group.push(h);
+      else byPlan.set(h.plan, [h]);
+    }
     const plans = [...byPlan.keys()];
     const statements = plans.map(plan => ({
       table: plan.table,
