@@ -233,8 +233,21 @@ export function annotateDatabaseError<E extends Error>(error: E, context: CopyDa
   // row (foreign keys are checked at the end of the statement, without a line number)
   const detail = (error as { detail?: unknown }).detail ?? ((error as { cause?: { detail?: unknown } }).cause?.detail);
   const suffix = typeof detail === 'string' && !error.message.includes(detail) ? ` (${detail})` : '';
-  annotated.message = `${operation} into ${context.entity} failed${where}: ${error.message}${suffix}`;
+  const reason = lostConnection(error) ? `the connection to PostgreSQL was lost (${error.message})` : error.message;
+  annotated.message = `${operation} into ${context.entity} failed${where}: ${reason}${suffix}`;
   return annotated;
+}
+
+/**
+ * Node's codes for a socket that failed under a write or a read. When the server goes away in the
+ * middle of a COPY (a killed backend, a restart, the network), the client often learns it from
+ * the socket before any message from the server, and `write EPIPE` alone does not say what happened.
+ */
+const LOST_CONNECTION = new Set(['EPIPE', 'ECONNRESET', 'ETIMEDOUT']);
+
+function lostConnection(error: Error): boolean {
+  const code = (error as { code?: unknown }).code ?? (error as { cause?: { code?: unknown } }).cause?.code;
+  return typeof code === 'string' && LOST_CONNECTION.has(code);
 }
 
 /** PostgreSQL names the failing row of a COPY in the error's `where` field: `COPY book, line 3[, column x]`. */
