@@ -167,20 +167,27 @@ export class CopyJob {
   async beforeWrite(chunk: Chunk, { session, keys }: Connected): Promise<void> {
     const hooks = this.#hooks;
     if (hooks) {
-      for (const { entity, plan } of chunk.entries) {
+      // indexed loops, here and below: a for-of in these once-per-chunk functions made an object per row
+      const { entities, encoders } = chunk;
+      for (let i = 0; i < entities.length; i++) {
+        const plan = encoders[i].plan;
         if (!hooks.has(plan.meta)) continue;
-        applyInitializers(this.#em, plan, entity);
-        await hooks.beforeCreate(entity, plan.meta);
+        applyInitializers(this.#em, plan, entities[i]);
+        await hooks.beforeCreate(entities[i], plan.meta);
       }
     }
-    await keys?.assign(chunk.entries, chunk.remaining);
-    await this.#formats.prepare(chunk.entries, sql => session.query(sql));
+    await keys?.assign(chunk.entities, chunk.encoders, chunk.remaining);
+    await this.#formats.prepare(chunk.encoders, sql => session.query(sql));
   }
 
   /** Encodes the chunk's rows into `builder`'s segments, noting each entity for after the copy. */
   write(chunk: Chunk, builder: SegmentBuilder): void {
     const upsert = this.#upsert !== undefined;
-    for (const { entity, encoder, position } of chunk.entries) {
+    const { entities, encoders, positions } = chunk;
+    for (let i = 0; i < entities.length; i++) {
+      const entity = entities[i];
+      const encoder = encoders[i];
+      const position = positions[i];
       builder.row = entity;
       // the staging table of an upsert has one more column: the row's input position
       encoder.writeEntity(entity, position, this.#deferred.get(entity), builder, upsert ? position : undefined);
@@ -190,7 +197,7 @@ export class CopyJob {
       this.#kept?.set(position, entity);
       this.#awaitingKeys?.set(position, entity);
     }
-    this.#encoded += chunk.entries.length;
+    this.#encoded += entities.length;
   }
 
   /** Flush's order once every row is in: the INSERT's RETURNING, afterCreate, then the UPDATEs that close cycles. */
