@@ -41,6 +41,7 @@ export interface Chunk {
  * accepts; a stream is ordered a chunk at a time, so a row must not come in a later chunk than the
  * rows it references. Inputs whose rows cannot depend on each other (one class without
  * self-references or collections, no cascade) are streamed a chunk at a time either way.
+ * `firstChunkSize`: a stream's first chunk, the later ones doubling up to `chunkSize`.
  */
 export async function* batchesOf(
   em: SqlEntityManager,
@@ -48,6 +49,7 @@ export async function* batchesOf(
   reader: ItemReader,
   chunkSize: number,
   cascade: boolean,
+  firstChunkSize = chunkSize,
 ): AsyncGenerator<Batch> {
   // rows that cannot depend on each other are written as they come, without ordering
   const isolated = (items: readonly object[]) => !cascade && (reader.rowMeta ? isIsolatedClass(reader.rowMeta) : needsNoOrdering(em, items as AnyEntity[]));
@@ -56,7 +58,7 @@ export async function* batchesOf(
     return;
   }
   let first = 0;
-  for await (const chunk of readChunks(source, chunkSize)) {
+  for await (const chunk of readChunks(source, chunkSize, firstChunkSize)) {
     yield readBatch(reader, chunk, first, !isolated(chunk), cascade);
     first += chunk.length;
   }

@@ -35,6 +35,15 @@ const DEFAULT_CHUNK_SIZE = 2000;
 // young-generation collections and fill the old generation with garbage: 5M Book entities from an
 // async generator peaked at 230 MB RSS, at 500 per chunk about 150 MB at the same speed.
 const DEFAULT_STREAM_CHUNK_SIZE = 500;
+// A stream at the default size starts with chunks this small, each twice the one before up to
+// DEFAULT_STREAM_CHUNK_SIZE. Starting at 500, 5M Book entities from an async generator ran in one
+// of two states, settled in the first second: ~50 bytes a row reaching the old generation (peak
+// RSS 151–166 MB), or 280–1,230 (201–220 MB; every run of the bench's child). Most likely V8's
+// allocation-site pretenuring (with it turned off, two runs of two stayed low): it decides early,
+// while its young generation is still small, which sites make long-lived objects, and a first
+// chunk of 500 entities outlives those first young collections. Starting at 8, the bench's child
+// in turns with the code before: 183, 154, 156 MB against 213, 209, 216 MB.
+const FIRST_STREAM_CHUNK_SIZE = 8;
 
 /**
  * One call of the engine, built before anything is read or written. Options are validated here,
@@ -46,6 +55,8 @@ export class CopyJob {
   readonly #em: SqlEntityManager;
   readonly #source: CopySource<object>;
   readonly chunkSize: number;
+  /** A stream's first chunk (the later ones doubling up to `chunkSize`): small unless `chunkSize` was given. */
+  readonly #firstChunkSize: number;
   readonly abort: Cancellation;
   readonly progress: Progress;
   readonly #cascade: boolean;
@@ -77,6 +88,7 @@ export class CopyJob {
     this.#source = source;
     this.chunkSize = options.chunkSize ?? (Array.isArray(source) ? DEFAULT_CHUNK_SIZE : DEFAULT_STREAM_CHUNK_SIZE);
     if (!Number.isInteger(this.chunkSize) || this.chunkSize < 1) throw notACount('copyPersist', 'chunkSize', this.chunkSize);
+    this.#firstChunkSize = options.chunkSize ?? FIRST_STREAM_CHUNK_SIZE;
     this.abort = new Cancellation(options.signal);
     this.abort.check();
     this.progress = new Progress(options.onProgress);
@@ -147,7 +159,7 @@ export class CopyJob {
   }
 
   batches(): AsyncGenerator<Batch> {
-    return batchesOf(this.#em, this.#source, this.#items, this.chunkSize, this.#cascade);
+    return batchesOf(this.#em, this.#source, this.#items, this.chunkSize, this.#cascade, this.#firstChunkSize);
   }
 
   /** The write order of a batch whose rows may depend on each other; undefined: as given. */
