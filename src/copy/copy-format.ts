@@ -42,14 +42,17 @@ export class CopyFormats {
   }
 
   /**
-   * Before a chunk of rows is encoded: gives each entry whose table takes binary in this call the
-   * binary encoder of its table, deciding at the first chunk that holds enough of its rows and
-   * reading the column types through `query` (the call's connection).
+   * Before a chunk of rows is encoded: replaces each row's encoder (`encoders`, one per row) whose
+   * table takes binary in this call with the binary encoder of its table, deciding at the first
+   * chunk that holds enough of its rows and reading the column types through `query` (the call's
+   * connection).
    */
-  async prepare(entries: { encoder: CsvRowEncoder }[], query: (sql: string) => Promise<WireResult>): Promise<void> {
+  async prepare(encoders: CsvRowEncoder[], query: (sql: string) => Promise<WireResult>): Promise<void> {
     if (this.#format === 'csv') return;
     let counts: Map<CsvRowEncoder, number> | undefined;
-    for (const { encoder } of entries) {
+    // indexed loops: a for-of here made an object per row
+    for (let i = 0; i < encoders.length; i++) {
+      const encoder = encoders[i];
       if (this.#decided.has(encoder)) continue;
       counts ??= new Map();
       counts.set(encoder, (counts.get(encoder) ?? 0) + 1);
@@ -59,9 +62,9 @@ export class CopyFormats {
       const columns = await this.#binaryColumns(encoder, query);
       this.#decided.set(encoder, columns && encoder.withBinary(columns));
     }
-    for (const entry of entries) {
-      const binary = this.#decided.get(entry.encoder);
-      if (binary) entry.encoder = binary;
+    for (let i = 0; i < encoders.length; i++) {
+      const binary = this.#decided.get(encoders[i]);
+      if (binary) encoders[i] = binary;
     }
   }
 

@@ -38,10 +38,39 @@ function int32At(buffer: Buffer, at: number, value: number): void {
   buffer[at + 3] = value;
 }
 
+/** `u` and four lowercase hexadecimal digits of `code` at `at` (after a backslash); returns the offset after them. */
+function hexEscape(buffer: Buffer, at: number, code: number): number {
+  buffer[at] = 0x75; // u
+  buffer[at + 1] = HEX.charCodeAt(code >> 12);
+  buffer[at + 2] = HEX.charCodeAt((code >> 8) & 0xf);
+  buffer[at + 3] = HEX.charCodeAt((code >> 4) & 0xf);
+  buffer[at + 4] = HEX.charCodeAt(code & 0xf);
+  return at + 5;
+}
+
 /** A 16-bit word big-endian, as `int32At` (also for pg-binary.ts's writers that fill a field in place). */
 export function int16At(buffer: Buffer, at: number, value: number): void {
   buffer[at] = value >>> 8;
   buffer[at + 1] = value;
+}
+
+/** Nesting past which JSON goes through `JSON.stringify` after all (which also reports a cycle). */
+const MAX_JSON_DEPTH = 64;
+const BACKSLASH = 0x5c;
+const HEX = '0123456789abcdef';
+/** JSON.stringify's short escapes of control characters, by code (0 where it writes `\u00XX`). */
+const JSON_ESCAPES = new Uint8Array(0x20);
+JSON_ESCAPES[0x08] = 0x62; // \b
+JSON_ESCAPES[0x09] = 0x74; // \t
+JSON_ESCAPES[0x0a] = 0x6e; // \n
+JSON_ESCAPES[0x0c] = 0x66; // \f
+JSON_ESCAPES[0x0d] = 0x72; // \r
+
+/** A plain object or array whose JSON text `ChunkWriter` writes itself: no `toJSON`, no class but Object or Array. */
+export function isPlainJson(value: unknown): value is object {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return (proto === Object.prototype || proto === null || (proto === Array.prototype && Array.isArray(value))) && typeof (value as { toJSON?: unknown }).toJSON !== 'function';
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -205,6 +234,157 @@ export class ChunkWriter {
     digits(buffer, at + 20, date.getUTCMilliseconds(), 3);
     buffer[at + 23] = 0x5a; // Z
     this.#length = at + 24;
+  }
+
+  /**
+   * `JSON.stringify(value)` of a plain object or array (`isPlainJson`) as a quoted CSV field, its
+   * quotes doubled, written in place without the string. False, having written nothing, where it
+   * might differ from JSON.stringify's text, or that text holds a NUL (see `#json`).
+   */
+  quotedJson(value: object): boolean {
+    const start = this.#length;
+    this.#reserve(1);
+    this.#buffer[this.#length++] = QUOTE;
+    if (!this.#json(value, 0, true)) {
+      this.#length = start;
+      return false;
+    }
+    this.#reserve(1);
+    this.#buffer[this.#length++] = QUOTE;
+    return true;
+  }
+
+  /** `quotedJson` as a binary field: json's text, or jsonb's (after its `version` byte). */
+  jsonField(value: object, version?: number): boolean {
+    const start = this.#length;
+    this.#reserve(5);
+    this.#length += 4;
+    if (version !== undefined) this.#buffer[this.#length++] = version;
+    if (!this.#json(value, 0, false)) {
+      this.#length = start;
+      return false;
+    }
+    int32At(this.#buffer, start, this.#length - start - 4);
+    return true;
+  }
+
+  /**
+   * JSON text as JSON.stringify writes it, for the values it writes the same way for certain:
+   * null, booleans, numbers, strings, plain objects and arrays. False for anything else at any
+   * depth (a `toJSON`, a class instance, a bigint, nesting past MAX_JSON_DEPTH), and for a NUL in a
+   * string, which the string path reports as it always has. `csv`: quotes doubled.
+   */
+  #json(value: unknown, depth: number, csv: boolean): boolean {
+    switch (typeof value) {
+      case 'string':
+        return this.#jsonString(value, csv);
+      case 'number':
+        if (!Number.isFinite(value)) this.ascii('null');
+        // String(-0) is '0'
+        else if (Number.isSafeInteger(value)) this.integer(value === 0 ? 0 : value);
+        else this.ascii(String(value));
+        return true;
+      case 'boolean':
+        this.ascii(value ? 'true' : 'false');
+        return true;
+      case 'object':
+        break;
+      default:
+        return false;
+    }
+    if (value === null) {
+      this.ascii('null');
+      return true;
+    }
+    if (depth >= MAX_JSON_DEPTH || !isPlainJson(value)) return false;
+    if (Array.isArray(value)) {
+      this.#byte(0x5b);
+      for (let i = 0; i < value.length; i++) {
+        if (i > 0) this.#byte(COMMA);
+        const item: unknown = value[i];
+        // as JSON.stringify: what has no JSON form is null in an array
+        if (item === undefined || typeof item === 'function' || typeof item === 'symbol') this.ascii('null');
+        else if (!this.#json(item, depth + 1, csv)) return false;
+      }
+      this.#byte(0x5d);
+      return true;
+    }
+    this.#byte(BRACE_OPEN);
+    let first = true;
+    const object = value as Record<string, unknown>;
+    // for-in rather than Object.keys: no array per object; the same order for own keys
+    for (const key in object) {
+      if (!Object.hasOwn(object, key)) continue;
+      const item = object[key];
+      // as JSON.stringify: a property without a JSON form is left out
+      if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
+      if (first) first = false;
+      else this.#byte(COMMA);
+      if (!this.#jsonString(key, csv)) return false;
+      this.#byte(COLON);
+      if (!this.#json(item, depth + 1, csv)) return false;
+    }
+    this.#byte(BRACE_CLOSE);
+    return true;
+  }
+
+  /** A JSON string literal as JSON.stringify escapes it (lone surrogates as `\uXXXX`), UTF-8; false on a NUL. */
+  #jsonString(text: string, csv: boolean): boolean {
+    const length = text.length;
+    // at most 6 bytes per code unit (`\u001f`), 2 more per quote in CSV
+    this.#reserve(6 * length + 4);
+    const buffer = this.#buffer;
+    let at = this.#length;
+    buffer[at++] = QUOTE;
+    if (csv) buffer[at++] = QUOTE;
+    for (let i = 0; i < length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x20 && c < 0x80) {
+        if (c === QUOTE) {
+          buffer[at++] = BACKSLASH;
+          buffer[at++] = QUOTE;
+          if (csv) buffer[at++] = QUOTE;
+        } else {
+          if (c === BACKSLASH) buffer[at++] = BACKSLASH;
+          buffer[at++] = c;
+        }
+      } else if (c < 0x20) {
+        if (c === 0) return false;
+        buffer[at++] = BACKSLASH;
+        const short = JSON_ESCAPES[c];
+        if (short) buffer[at++] = short;
+        else at = hexEscape(buffer, at, c);
+      } else if (c < 0x800) {
+        buffer[at++] = 0xc0 | (c >> 6);
+        buffer[at++] = 0x80 | (c & 0x3f);
+      } else if (c >= 0xd800 && c <= 0xdfff) {
+        const next = i + 1 < length ? text.charCodeAt(i + 1) : 0;
+        if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+          const point = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+          buffer[at++] = 0xf0 | (point >> 18);
+          buffer[at++] = 0x80 | ((point >> 12) & 0x3f);
+          buffer[at++] = 0x80 | ((point >> 6) & 0x3f);
+          buffer[at++] = 0x80 | (point & 0x3f);
+          i++;
+        } else {
+          buffer[at++] = BACKSLASH;
+          at = hexEscape(buffer, at, c);
+        }
+      } else {
+        buffer[at++] = 0xe0 | (c >> 12);
+        buffer[at++] = 0x80 | ((c >> 6) & 0x3f);
+        buffer[at++] = 0x80 | (c & 0x3f);
+      }
+    }
+    buffer[at++] = QUOTE;
+    if (csv) buffer[at++] = QUOTE;
+    this.#length = at;
+    return true;
+  }
+
+  #byte(byte: number): void {
+    this.#reserve(1);
+    this.#buffer[this.#length++] = byte;
   }
 
   // --- binary COPY (pg-binary.ts): each field is its byte length, then its bytes; -1 is NULL ---

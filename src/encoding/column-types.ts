@@ -2,7 +2,7 @@
 // holds after MikroORM's conversion (so the compiled encoder tests for it first), which checks that
 // value needs (integer columns, NUL escapes in json and array text) and how it is written. Anything
 // a family does not expect takes the generic path (`toPgText`), which knows every value's text.
-import { ArrayType, type EntityProperty, type Platform } from '@mikro-orm/core';
+import { ArrayType, JsonType, Platform as BasePlatform, type EntityProperty, type Platform } from '@mikro-orm/core';
 
 const INTEGER_COLUMN = /^(smallint|integer|int|bigint|int2|int4|int8|smallserial|serial|bigserial)\b/i;
 const FLOAT_COLUMN = /^(real|float4|float8|double precision|float)\b/i;
@@ -93,6 +93,20 @@ export function writesArraysInPlace(prop: EntityProperty): prop is EntityPropert
   const type = prop.customType;
   if (!(type instanceof ArrayType) || type.convertToDatabaseValue !== ArrayType.prototype.convertToDatabaseValue) return false;
   return typeof arrayElementConverter(type) === 'function';
+}
+
+/**
+ * Is the property MikroORM's own `JsonType` on a platform that converts JSON with `JSON.stringify`
+ * (`Platform.convertJsonToDatabaseValue`), so that the encoder may write a plain object's or
+ * array's JSON text itself (`ChunkWriter.quotedJson`, `jsonField`) instead of making the string?
+ */
+export function writesJsonInPlace(prop: EntityProperty, platform: Platform): boolean {
+  const type = prop.customType;
+  return (
+    type instanceof JsonType &&
+    type.convertToDatabaseValue === JsonType.prototype.convertToDatabaseValue &&
+    platform.convertJsonToDatabaseValue === BasePlatform.prototype.convertJsonToDatabaseValue
+  );
 }
 
 /** `ArrayType`'s per-element conversion (a constructor argument MikroORM keeps private). */

@@ -18,7 +18,8 @@ import { isRawSql, mikroOrm, scalarRuntimeTypes } from '../orm/index.js';
 import { isOwningToOne } from '../plan/relations.js';
 import { checkInsert, snapshotPayload } from '../plan/insert-payload.js';
 import { ROW_VIEW, isRowView } from '../plan/row-view.js';
-import { ISO_MAX_TIME, ISO_MIN_TIME, arrayElementConverter, columnFamilyOf, columnTraits, formatsDatesAsIso, writesArraysInPlace, type ExpectedValue } from './column-types.js';
+import { ISO_MAX_TIME, ISO_MIN_TIME, arrayElementConverter, columnFamilyOf, columnTraits, formatsDatesAsIso, writesArraysInPlace, writesJsonInPlace, type ExpectedValue } from './column-types.js';
+import { isPlainJson } from './chunk-writer.js';
 import type { ChunkWriter } from './chunk-writer.js';
 import { dateFromText, float4Of, int8FromBigInt, int8FromText, isExactFloat8, numericFromNumber, numericFromText, pgDays, uuidFromText, writeTextAs, type BinaryColumn } from './pg-binary.js';
 import { NUMERIC_SHAPE_GROUPS, type RowShape } from './row-shape.js';
@@ -158,6 +159,7 @@ export function compileRowWriter(em: SqlEntityManager, encoder: RowEncoding, bin
     ['isExactFloat8', isExactFloat8],
     ['pgDays', pgDays],
     ['writeArray', writeArray],
+    ['isPlainJson', isPlainJson],
   ]);
   const reads: string[] = [];
   const converts: string[] = [];
@@ -217,6 +219,9 @@ export function compileRowWriter(em: SqlEntityManager, encoder: RowEncoding, bin
     const read = `(data !== undefined && data[${JSON.stringify(prop.name)}] !== undefined ? data[${JSON.stringify(prop.name)}] : entity[${JSON.stringify(prop.name)}])`;
     const convert = converterOf(prop, platform);
     const array = writesArraysInPlace(prop);
+    // a plain object's or array's JSON text goes into the buffer as it is made, not as a string first
+    const jsonKind = columns?.[i][0].kind;
+    const json = convert !== undefined && writesJsonInPlace(prop, platform) && (!columns || jsonKind === 'jsonb' || jsonKind === 'json' || jsonKind === 'text');
     reads.push(`const v${i} = ${read};`);
     raws.set(prop.name, `v${i}`);
     if (array) {
@@ -228,6 +233,10 @@ export function compileRowWriter(em: SqlEntityManager, encoder: RowEncoding, bin
       // a bigint goes to int8 as is, not through the decimal string the conversion makes of it
       context.set(`convert${i}`, convert);
       converts.push(`const ${c} = v${i} === undefined || typeof v${i} === 'bigint' ? v${i} : convert${i}(v${i});`);
+    } else if (json) {
+      // JSON.stringify of a plain object or array is never undefined: the shape is the same
+      context.set(`convert${i}`, convert);
+      converts.push(`const p${i} = v${i} !== undefined && isPlainJson(v${i}); const ${c} = v${i} === undefined || p${i} ? v${i} : convert${i}(v${i});`);
     } else if (convert) {
       context.set(`convert${i}`, convert);
       converts.push(`const ${c} = v${i} === undefined ? undefined : convert${i}(v${i});`);
@@ -250,11 +259,14 @@ export function compileRowWriter(em: SqlEntityManager, encoder: RowEncoding, bin
       const bytesBranch = column.kind === 'bytea' ? [`if (ArrayBuffer.isView(${c})) out.bytesField(${c});`] : [];
       const bigintBranch = column.kind === 'int8' ? [`if (typeof ${c} === 'bigint') ${orCsv(`int8FromBigInt(${c}, out)`)}`] : [];
       const typed = (e: ExpectedValue) => BINARY_BRANCHES[e](c, i, fast, column);
-      branches = [...arrayBranch, typed(order[0]), ...bigintBranch, nullBranch, ...order.slice(1).map(typed), ...bytesBranch, slowBinary(c, i)];
+      // where the text is not written in place, the string JSON.stringify makes takes the string branch
+      const jsonBranch = json ? [`if (p${i}) { if (!out.jsonField(${c}${column.kind === 'jsonb' ? ', 1' : ''})) { const s${i} = convert${i}(${c}); ${BINARY_BRANCHES.string(`s${i}`, i, fast, column)} else ${slowBinary(`s${i}`, i)} } }`] : [];
+      branches = [...jsonBranch, ...arrayBranch, typed(order[0]), ...bigintBranch, nullBranch, ...order.slice(1).map(typed), ...bytesBranch, slowBinary(c, i)];
     } else {
       const nullBranch = substitutesDefault ? `if (${c} === null) slow(${i}, ${c}, position, out);` : `if (${c} === null) {}`;
       const arrayBranch = array ? [`if (Array.isArray(${c})) { if (!out.quotedArray(${c}, toDb${i})) slow(${i}, convert${i}(${c}), position, out); }`] : [];
-      branches = [...arrayBranch, BRANCHES[order[0]](c, i, fast), nullBranch, ...order.slice(1).map(e => BRANCHES[e](c, i, fast)), `slow(${i}, ${c}, position, out);`];
+      const jsonBranch = json ? [`if (p${i}) { if (!out.quotedJson(${c})) { const s${i} = convert${i}(${c}); ${BRANCHES.string(`s${i}`, i, fast)} else slow(${i}, s${i}, position, out); } }`] : [];
+      branches = [...jsonBranch, ...arrayBranch, BRANCHES[order[0]](c, i, fast), nullBranch, ...order.slice(1).map(e => BRANCHES[e](c, i, fast)), `slow(${i}, ${c}, position, out);`];
     }
     writes.push(`if (${c} !== undefined) { ${separator} ${branches.join(' else ')} }`);
   });

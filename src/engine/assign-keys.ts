@@ -8,7 +8,7 @@
 // chunk, each later one twice the previous, up to MAX_BLOCK, and never more than the input has
 // rows left when that is known (arrays). An iterable input may leave unused values behind: a gap
 // in the sequence, as a rolled-back INSERT leaves one.
-import { Utils, helper, type AnyEntity, type EntityMetadata, type EntityProperty, type Platform } from '@mikro-orm/core';
+import { BigIntType, Utils, helper, type AnyEntity, type EntityMetadata, type EntityProperty, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { CopySession } from '../copy/copy-session.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
@@ -37,6 +37,8 @@ interface KeyTarget {
   block: number;
   /** `pg` returns the column as a number (int2, int4), not as a string. */
   asNumber: boolean;
+  /** The entity's value of a key read as an exact number, where it does not need the text (`keyFromNumber`). */
+  keyOf: ((key: number) => unknown) | undefined;
 }
 
 /** Reserves and assigns generated primary keys for entities that have none. */
@@ -58,14 +60,18 @@ export class KeyAssigner {
   }
 
   /**
-   * Gives every entity of the chunk that lacks a database-generated primary key one from its
-   * sequence. `remaining` is how many input rows are left including this chunk, when known.
+   * Gives every entity of the chunk (`encoders`: each one's encoder) that lacks a database-generated
+   * primary key one from its sequence. `remaining` is how many input rows are left including this
+   * chunk, when known.
    */
-  async assign(entries: readonly { plan: EntityPlan; entity: AnyEntity }[], remaining?: number): Promise<void> {
+  async assign(chunk: readonly AnyEntity[], encoders: readonly { plan: EntityPlan }[], remaining?: number): Promise<void> {
     // by table, not by class: the subclasses of single-table inheritance share one sequence and
     // take its values in input order, as flush's one INSERT per table does
     const pending = new Map<string, { plan: EntityPlan; entities: AnyEntity[] }>();
-    for (const { plan, entity } of entries) {
+    // indexed loops, here and below: a for-of in this async function made an object per row
+    for (let i = 0; i < chunk.length; i++) {
+      const entity = chunk[i];
+      const plan = encoders[i].plan;
       const prop = keyProp(plan);
       if (!prop || entity[prop.name] != null || (this.#viewsKeyless && isRowView(entity))) continue;
       let group = pending.get(plan.table);
@@ -82,10 +88,14 @@ export class KeyAssigner {
         // no sequence of its own (a default that names another table's): the database's default applies
         if (target.nextval === null) continue;
       }
-      for (const entity of entities) {
-        const comma = target.reserved.indexOf(',', target.next);
-        const end = comma === -1 ? target.reserved.length : comma;
-        setGeneratedKey(this.#platform, target.prop, entity, target.reserved.slice(target.next, end), false, target.asNumber);
+      const reserved = target.reserved;
+      for (let i = 0; i < entities.length; i++) {
+        const comma = reserved.indexOf(',', target.next);
+        const end = comma === -1 ? reserved.length : comma;
+        // a key of up to 15 digits is read as a number, without a string per row
+        const key = target.keyOf && end - target.next <= 15 ? target.keyOf(decimalAt(reserved, target.next, end)) : undefined;
+        if (key !== undefined) putKey(entities[i], target.prop, key, false);
+        else setGeneratedKey(this.#platform, target.prop, entities[i], reserved.slice(target.next, end), false, target.asNumber);
         target.next = end + 1;
         target.left--;
       }
@@ -127,6 +137,7 @@ export class KeyAssigner {
         next: 0,
         block: 0,
         asNumber: returnsNumber(prop),
+        keyOf: keyFromNumber(prop),
       };
       this.#targets.set(plan.table, target);
     }
@@ -157,8 +168,33 @@ export function generatedKeyOf(entityMeta: EntityMetadata): EntityProperty | und
  */
 export function setGeneratedKey(platform: Platform, prop: EntityProperty, entity: AnyEntity, text: string, replace = false, asNumber = returnsNumber(prop)): void {
   const raw: string | number = asNumber ? Number(text) : text;
-  const value = prop.customType ? prop.customType.convertToJSValue(raw, platform) : raw;
+  putKey(entity, prop, prop.customType ? prop.customType.convertToJSValue(raw, platform) : raw, replace);
+}
+
+function putKey(entity: AnyEntity, prop: EntityProperty, value: unknown, replace: boolean): void {
   // a plain row's view (plan/row-view) has no helper; it only needs the value
   if (replace || !Utils.isEntity(entity)) entity[prop.name] = value;
   else helper(entity).setPrimaryKey(value);
+}
+
+/**
+ * What `setGeneratedKey` makes of a key's text, from the key as a number instead, for the types
+ * where that is the same value: a plain int2/int4 key, and MikroORM's own `BigIntType` in `bigint`
+ * or `number` mode (whose conversion is `BigInt(String(text))` or `Number(text)`). Undefined for
+ * any other type, which gets the text. Saves a string per row of the reservation's text.
+ */
+function keyFromNumber(prop: EntityProperty): ((key: number) => unknown) | undefined {
+  const type = prop.customType;
+  if (!type) return returnsNumber(prop) ? key => key : undefined;
+  if (!(type instanceof BigIntType) || type.convertToJSValue !== BigIntType.prototype.convertToJSValue) return undefined;
+  if (type.mode === 'number') return key => key;
+  return type.mode === 'string' ? undefined : key => BigInt(key);
+}
+
+/** The integer written in `text` from `from` to `to` (an optional minus, then digits, as `::text` of a key gives it). */
+function decimalAt(text: string, from: number, to: number): number {
+  const negative = text.charCodeAt(from) === 0x2d;
+  let n = 0;
+  for (let i = negative ? from + 1 : from; i < to; i++) n = n * 10 + (text.charCodeAt(i) - 0x30);
+  return negative ? -n : n;
 }

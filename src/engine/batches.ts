@@ -5,7 +5,6 @@ import type { AnyEntity } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { CsvRowEncoder } from '../encoding/csv-row.js';
 import { readChunks, type CopySource } from '../input/read-chunks.js';
-import type { EntityPlan } from '../plan/entity-plan.js';
 import { isRowView } from '../plan/row-view.js';
 import { isIsolatedClass, needsNoOrdering, type WriteOrder } from '../plan/write-order.js';
 import type { ItemReader } from './item-reader.js';
@@ -23,17 +22,16 @@ export interface Batch {
   positions?: Map<AnyEntity, number>;
 }
 
-/** One row to write, with its class's encoder and the input position errors name. */
-export interface Entry {
-  entity: AnyEntity;
-  encoder: CsvRowEncoder;
-  plan: EntityPlan;
-  position: number;
-}
-
-/** Rows whose hooks and keys run together and whose encoded bytes go to the connection together. */
+/**
+ * Rows whose hooks and keys run together and whose encoded bytes go to the connection together:
+ * the `i`th row is `entities[i]`, written by `encoders[i]` (its class's; copy-format.ts may swap
+ * it for its binary twin), and `positions[i]` is the input position errors name. Parallel arrays
+ * rather than an object per row: a chunk's rows outlive young-generation collections.
+ */
 export interface Chunk {
-  entries: Entry[];
+  entities: AnyEntity[];
+  encoders: CsvRowEncoder[];
+  positions: number[];
   /** Input rows left including this chunk, when known (an array written as given): caps key reservations. */
   remaining: number | undefined;
 }
@@ -43,6 +41,7 @@ export interface Chunk {
  * accepts; a stream is ordered a chunk at a time, so a row must not come in a later chunk than the
  * rows it references. Inputs whose rows cannot depend on each other (one class without
  * self-references or collections, no cascade) are streamed a chunk at a time either way.
+ * `firstChunkSize`: a stream's first chunk, the later ones doubling up to `chunkSize`.
  */
 export async function* batchesOf(
   em: SqlEntityManager,
@@ -50,6 +49,7 @@ export async function* batchesOf(
   reader: ItemReader,
   chunkSize: number,
   cascade: boolean,
+  firstChunkSize = chunkSize,
 ): AsyncGenerator<Batch> {
   // rows that cannot depend on each other are written as they come, without ordering
   const isolated = (items: readonly object[]) => !cascade && (reader.rowMeta ? isIsolatedClass(reader.rowMeta) : needsNoOrdering(em, items as AnyEntity[]));
@@ -58,7 +58,7 @@ export async function* batchesOf(
     return;
   }
   let first = 0;
-  for await (const chunk of readChunks(source, chunkSize)) {
+  for await (const chunk of readChunks(source, chunkSize, firstChunkSize)) {
     yield readBatch(reader, chunk, first, !isolated(chunk), cascade);
     first += chunk.length;
   }
@@ -107,15 +107,15 @@ export function* chunksOf(batch: Batch, order: WriteOrder | undefined, reader: I
   for (let start = 0; start < entities.length; start += size) {
     // a loop, not slice and map: no closure and no intermediate array per chunk
     const end = Math.min(start + size, entities.length);
-    const entries = new Array<Entry>(end - start);
+    const encoders = new Array<CsvRowEncoder>(end - start);
+    const positions = new Array<number>(end - start);
     for (let i = start; i < end; i++) {
-      const entity = entities[i];
       const position = positionOf(batch, order, i);
-      const encoder = reader.encoderOf(entity, position);
-      entries[i - start] = { entity, encoder, plan: encoder.plan, position };
+      encoders[i - start] = reader.encoderOf(entities[i], position);
+      positions[i - start] = position;
     }
     // an ordered batch may hold rows cascade reached, so its row count says nothing of the input's
-    yield { entries, remaining: inputLength !== undefined && !order ? inputLength - batch.first - start : undefined };
+    yield { entities: start === 0 && end === entities.length ? entities : entities.slice(start, end), encoders, positions, remaining: inputLength !== undefined && !order ? inputLength - batch.first - start : undefined };
   }
 }
 

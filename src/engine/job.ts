@@ -35,6 +35,17 @@ const DEFAULT_CHUNK_SIZE = 2000;
 // young-generation collections and fill the old generation with garbage: 5M Book entities from an
 // async generator peaked at 230 MB RSS, at 500 per chunk about 150 MB at the same speed.
 const DEFAULT_STREAM_CHUNK_SIZE = 500;
+// A stream at the default size starts with chunks this small, each twice the one before up to
+// DEFAULT_STREAM_CHUNK_SIZE. Starting at 500, 5M Book entities from an async generator ran in one
+// of two states, settled in the first second: ~50 bytes a row reaching the old generation (peak
+// RSS 151–166 MB), or 280–1,230 (201–220 MB; every run of the bench's child). Most likely V8's
+// allocation-site pretenuring (with it turned off, two runs of two stayed low): it decides early,
+// while its young generation is still small, which sites make long-lived objects, and a first
+// chunk of 500 entities outlives those first young collections. Starting at 8, the bench's child
+// in turns with the code before: 183, 154, 156 MB against 213, 209, 216 MB (starting at 128: one
+// run of three high). The price is paid by short streams, cut into more chunks that each reserve
+// keys: 100 rows from a generator 3.5–5.0 → 4.9–6.4 ms (see the README's stream section).
+const FIRST_STREAM_CHUNK_SIZE = 8;
 
 /**
  * One call of the engine, built before anything is read or written. Options are validated here,
@@ -46,6 +57,8 @@ export class CopyJob {
   readonly #em: SqlEntityManager;
   readonly #source: CopySource<object>;
   readonly chunkSize: number;
+  /** A stream's first chunk (the later ones doubling up to `chunkSize`): small unless `chunkSize` was given. */
+  readonly #firstChunkSize: number;
   readonly abort: Cancellation;
   readonly progress: Progress;
   readonly #cascade: boolean;
@@ -76,6 +89,7 @@ export class CopyJob {
     this.#em = em;
     this.#source = source;
     this.chunkSize = checkedCount('copyPersist', 'chunkSize', options.chunkSize ?? (Array.isArray(source) ? DEFAULT_CHUNK_SIZE : DEFAULT_STREAM_CHUNK_SIZE));
+    this.#firstChunkSize = options.chunkSize ?? FIRST_STREAM_CHUNK_SIZE;
     this.abort = new Cancellation(options.signal);
     this.abort.check();
     this.progress = new Progress(options.onProgress);
@@ -146,7 +160,7 @@ export class CopyJob {
   }
 
   batches(): AsyncGenerator<Batch> {
-    return batchesOf(this.#em, this.#source, this.#items, this.chunkSize, this.#cascade);
+    return batchesOf(this.#em, this.#source, this.#items, this.chunkSize, this.#cascade, this.#firstChunkSize);
   }
 
   /** The write order of a batch whose rows may depend on each other; undefined: as given. */
@@ -166,20 +180,27 @@ export class CopyJob {
   async beforeWrite(chunk: Chunk, { session, keys }: Connected): Promise<void> {
     const hooks = this.#hooks;
     if (hooks) {
-      for (const { entity, plan } of chunk.entries) {
+      // indexed loops, here and below: a for-of in these once-per-chunk functions made an object per row
+      const { entities, encoders } = chunk;
+      for (let i = 0; i < entities.length; i++) {
+        const plan = encoders[i].plan;
         if (!hooks.has(plan.meta)) continue;
-        applyInitializers(this.#em, plan, entity);
-        await hooks.beforeCreate(entity, plan.meta);
+        applyInitializers(this.#em, plan, entities[i]);
+        await hooks.beforeCreate(entities[i], plan.meta);
       }
     }
-    await keys?.assign(chunk.entries, chunk.remaining);
-    await this.#formats.prepare(chunk.entries, sql => session.query(sql));
+    await keys?.assign(chunk.entities, chunk.encoders, chunk.remaining);
+    await this.#formats.prepare(chunk.encoders, sql => session.query(sql));
   }
 
   /** Encodes the chunk's rows into `builder`'s segments, noting each entity for after the copy. */
   write(chunk: Chunk, builder: SegmentBuilder): void {
     const upsert = this.#upsert !== undefined;
-    for (const { entity, encoder, position } of chunk.entries) {
+    const { entities, encoders, positions } = chunk;
+    for (let i = 0; i < entities.length; i++) {
+      const entity = entities[i];
+      const encoder = encoders[i];
+      const position = positions[i];
       builder.row = entity;
       // the staging table of an upsert has one more column: the row's input position
       encoder.writeEntity(entity, position, this.#deferred.get(entity), builder, upsert ? position : undefined);
@@ -189,7 +210,7 @@ export class CopyJob {
       this.#kept?.set(position, entity);
       this.#awaitingKeys?.set(position, entity);
     }
-    this.#encoded += chunk.entries.length;
+    this.#encoded += entities.length;
   }
 
   /** Flush's order once every row is in: the INSERT's RETURNING, afterCreate, then the UPDATEs that close cycles. */

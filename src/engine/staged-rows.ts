@@ -142,10 +142,12 @@ export async function runStaged(
           } catch (e) {
             failure = e;
           }
-          await formats.prepare(entries, sql => session.query(sql));
-          for (const { entity, encoder, position } of entries) {
+          const encoders = entries.map(e => e.encoder);
+          await formats.prepare(encoders, sql => session.query(sql));
+          for (let i = 0; i < entries.length; i++) {
+            const { entity, position } = entries[i];
             builder.row = entity;
-            encoder.writeEntity(entity, position, undefined, builder, position);
+            encoders[i].writeEntity(entity, position, undefined, builder, position);
           }
           if (failure) throw failure;
           for (const segment of builder.take()) {

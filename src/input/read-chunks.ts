@@ -5,7 +5,11 @@ import { notIterable, sourceFailed } from '../errors.js';
 /** What `copyPersist` accepts as input. */
 export type CopySource<T> = Iterable<T> | AsyncIterable<T>;
 
-export async function* readChunks<T>(source: CopySource<T>, size: number): AsyncGenerator<T[]> {
+/**
+ * `first`: the size of an iterable's first chunk, each later one twice the one before, up to `size`
+ * (an array is cut into chunks of `size` throughout).
+ */
+export async function* readChunks<T>(source: CopySource<T>, size: number, first = size): AsyncGenerator<T[]> {
   if (Array.isArray(source)) {
     for (let i = 0; i < source.length; i += size) yield source.slice(i, i + size);
     return;
@@ -16,6 +20,7 @@ export async function* readChunks<T>(source: CopySource<T>, size: number): Async
   if (isAsyncIterable(source)) {
     const iterator = source[Symbol.asyncIterator]();
     let chunk: T[] = [];
+    let limit = Math.min(first, size);
     let finished = false;
     try {
       while (true) {
@@ -31,9 +36,10 @@ export async function* readChunks<T>(source: CopySource<T>, size: number): Async
         }
         chunk.push(step.value);
         position++;
-        if (chunk.length >= size) {
+        if (chunk.length >= limit) {
           yield chunk;
           chunk = [];
+          limit = Math.min(size, limit * 2);
         }
       }
       if (chunk.length) yield chunk;
@@ -46,12 +52,13 @@ export async function* readChunks<T>(source: CopySource<T>, size: number): Async
 
   if (isIterable(source)) {
     const iterator = source[Symbol.iterator]();
+    let limit = Math.min(first, size);
     let finished = false;
     try {
       while (!finished) {
         const chunk: T[] = [];
         try {
-          while (chunk.length < size) {
+          while (chunk.length < limit) {
             const step = iterator.next();
             if (step.done) {
               finished = true;
@@ -64,6 +71,7 @@ export async function* readChunks<T>(source: CopySource<T>, size: number): Async
           throw failed(e);
         }
         if (chunk.length) yield chunk;
+        limit = Math.min(size, limit * 2);
       }
     } finally {
       if (!finished) iterator.return?.();

@@ -1,7 +1,7 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { EntitySchema, type MikroORM } from '@mikro-orm/postgresql';
+import { BigIntType, EntitySchema, type MikroORM } from '@mikro-orm/postgresql';
 import type { CopyEntityManager } from '../../src/index.js';
 import { initTestOrm } from '../support/orm.js';
 
@@ -23,12 +23,22 @@ class Uuid {
   id!: string;
   name!: string;
 }
+class BigNumber {
+  id?: number;
+  name!: string;
+}
+class BigText {
+  id?: string;
+  name!: string;
+}
 
 const entities = [
   new EntitySchema<Serial>({ class: Serial, properties: { id: { type: 'integer', primary: true, autoincrement: true }, name: { type: 'string' } } }),
   new EntitySchema<BigSerial>({ class: BigSerial, properties: { id: { type: 'bigint', primary: true, autoincrement: true }, name: { type: 'string' } } }),
   new EntitySchema<Identity>({ class: Identity, properties: { id: { type: 'integer', primary: true, autoincrement: true }, name: { type: 'string' } } }),
   new EntitySchema<Uuid>({ class: Uuid, properties: { id: { type: 'uuid', primary: true, onCreate: () => randomUUID() }, name: { type: 'string' } } }),
+  new EntitySchema<BigNumber>({ class: BigNumber, properties: { id: { type: new BigIntType('number'), primary: true, autoincrement: true }, name: { type: 'string' } } }),
+  new EntitySchema<BigText>({ class: BigText, properties: { id: { type: new BigIntType('string'), primary: true, autoincrement: true }, name: { type: 'string' } } }),
 ];
 
 describe('primary keys back on the entities', () => {
@@ -44,11 +54,11 @@ describe('primary keys back on the entities', () => {
     await orm.em.getConnection().execute(`drop table ${SCHEMA}.identity; create table ${SCHEMA}.identity (id int generated always as identity primary key, name varchar(255) not null)`);
   });
   afterEach(async () => {
-    await orm.em.getConnection().execute(`truncate ${SCHEMA}.serial, ${SCHEMA}.big_serial, ${SCHEMA}.identity, ${SCHEMA}.uuid restart identity`);
+    await orm.em.getConnection().execute(`truncate ${SCHEMA}.serial, ${SCHEMA}.big_serial, ${SCHEMA}.identity, ${SCHEMA}.uuid, ${SCHEMA}.big_number, ${SCHEMA}.big_text restart identity`);
   });
   after(async () => orm?.close(true));
 
-  for (const [cls, table] of [[Serial, 'serial'], [BigSerial, 'big_serial'], [Identity, 'identity']] as const) {
+  for (const [cls, table] of [[Serial, 'serial'], [BigSerial, 'big_serial'], [Identity, 'identity'], [BigNumber, 'big_number'], [BigText, 'big_text']] as const) {
     it(`${table} keys are reserved from the sequence and set on the entities`, async () => {
       const em = fork();
       const list = make(em, cls as new () => { id?: unknown; name: string }, 2500);
@@ -66,6 +76,32 @@ describe('primary keys back on the entities', () => {
       assert.ok(BigInt(String(flushed.id)) > BigInt(String(list.at(-1)!.id)));
     });
   }
+
+  // keys of up to 15 digits are read from the reservation as numbers, longer ones as text
+  it('reserved keys past 2^53 and below zero keep every digit', async () => {
+    const sequence = async (table: string, sql: string) => {
+      const [{ name }] = await orm.em.getConnection().execute(`select pg_get_serial_sequence('${SCHEMA}.${table}', 'id') as name`);
+      await orm.em.getConnection().execute(`alter sequence ${name} ${sql}`);
+    };
+    try {
+      await sequence('big_serial', 'restart with 999999999999998');
+      await sequence('big_text', 'restart with 9007199254740990');
+      await sequence('serial', 'minvalue -100 increment -7 restart with 3');
+      const em = fork();
+      const big = make(em, BigSerial, 4);
+      const text = make(em, BigText, 4);
+      const negative = make(em, Serial, 4);
+      await em.copyPersist([...big, ...text, ...negative]);
+      assert.deepEqual(big.map(e => e.id), [999999999999998n, 999999999999999n, 1000000000000000n, 1000000000000001n]);
+      assert.deepEqual(text.map(e => e.id), ['9007199254740990', '9007199254740991', '9007199254740992', '9007199254740993']);
+      assert.deepEqual(negative.map(e => e.id), [3, -4, -11, -18]);
+      for (const [list, table] of [[big, 'big_serial'], [text, 'big_text'], [negative, 'serial']] as const) {
+        assert.deepEqual(new Set((await dbRows(table)).map(r => String(r.id))), new Set(list.map(e => String(e.id))));
+      }
+    } finally {
+      await sequence('serial', 'minvalue 1 increment 1 restart with 1');
+    }
+  });
 
   it('client-generated keys come from onCreate', async () => {
     const em = fork();

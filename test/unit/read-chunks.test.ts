@@ -42,6 +42,31 @@ describe('readChunks', () => {
     });
   }
 
+  for (const [kind, make] of KINDS.slice(1)) {
+    it(`starts ${kind} at the first chunk's size, doubling up to the size`, async () => {
+      const sizes = async (n: number, size: number, first: number) => {
+        const out: number[] = [];
+        let next = 0;
+        for await (const chunk of readChunks(make(n), size, first)) {
+          assert.deepEqual(chunk, range(chunk.length).map(i => i + next));
+          next += chunk.length;
+          out.push(chunk.length);
+        }
+        assert.equal(next, n);
+        return out;
+      };
+      assert.deepEqual(await sizes(40, 10, 2), [2, 4, 8, 10, 10, 6]);
+      assert.deepEqual(await sizes(5, 10, 2), [2, 3]);
+      assert.deepEqual(await sizes(6, 10, 20), [6]);
+    });
+  }
+
+  it('cuts an array into chunks of the size from the start', async () => {
+    const out: number[][] = [];
+    for await (const chunk of readChunks(range(5), 2, 1)) out.push(chunk);
+    assert.deepEqual(out, [[0, 1], [2, 3], [4]]);
+  });
+
   it('hands out slices of an array, leaving the array as it was', async () => {
     const items = [{ a: 1 }, { a: 2 }, { a: 3 }];
     const out = await chunks(items, 2);
