@@ -28,8 +28,11 @@ export class ItemReader {
   /** Encoders of this call; those of `#shared` serve every call. */
   readonly #encoders = new Map<EntityPlan, CsvRowEncoder>();
   readonly #shared: Map<EntityPlan, CsvRowEncoder>;
-  /** Encoders of entities in the EntityManager's own schema, by class: the per-row fast lookup. */
-  readonly #byClass = new Map<unknown, CsvRowEncoder>();
+  /**
+   * Encoders by the schema an entity carries (undefined: none, the EntityManager's) and its class:
+   * the per-row lookup. Entities made by `em.create` on an ORM with a `schema` option carry it.
+   */
+  readonly #bySchema = new Map<string | undefined, Map<unknown, CsvRowEncoder>>();
   /** Makes views of plain rows (false: never; undefined: not asked yet). */
   #views: RowViewFactory | false | undefined;
   readonly #viewOptions: RowViewOptions | undefined;
@@ -69,16 +72,16 @@ export class ItemReader {
   encoderOf(entity: AnyEntity, position: number): CsvRowEncoder {
     // read without `helper()`: an input item may not be an entity at all (checked below)
     const schema = (entity as { __helper?: { __schema?: string } }).__helper?.__schema;
-    if (schema === undefined) {
-      const encoder = this.#byClass.get(entity.constructor);
-      if (encoder) return encoder;
-    }
+    let byClass = this.#bySchema.get(schema);
+    const known = byClass?.get(entity.constructor);
+    if (known) return known;
     const meta = this.rowMeta && entity.constructor === this.rowMeta.class ? this.rowMeta : this.#metaOf(entity.constructor, position);
     const plan = planFor(this.#em, meta, schema ?? this.#em.schema, this.#plans);
     const encoders = needsItsEntityManager(plan) ? this.#encoders : this.#shared;
     let encoder = encoders.get(plan);
     if (!encoder) encoders.set(plan, (encoder = new CsvRowEncoder(this.#em, plan)));
-    if (schema === undefined) this.#byClass.set(entity.constructor, encoder);
+    if (!byClass) this.#bySchema.set(schema, (byClass = new Map()));
+    byClass.set(entity.constructor, encoder);
     return encoder;
   }
 
