@@ -165,6 +165,8 @@ export function compileRowWriter(em: SqlEntityManager, encoder: RowEncoding, bin
   const converts: string[] = [];
   /** Raw value of each fast property, by name: the checks read these. */
   const raws = new Map<string, string>();
+  /** Of each to-one read as its target's key: its raw value, and whether the row takes the snapshot for it. */
+  const toOnes = new Map<string, ToOneRead>();
   const shapes: string[] = [];
   const writes: string[] = [];
   let needsSnapshot = false;
@@ -182,8 +184,8 @@ export function compileRowWriter(em: SqlEntityManager, encoder: RowEncoding, bin
       const c = `c${i}`;
       context.set(`prop${i}`, prop);
       hasToOne = true;
-      // after the payload is declared: a row that takes the snapshot takes it once
-      converts.push(
+      // the key is read before the checks, which it lets pass without `checkInsert` (`checkGuard`)
+      reads.push(
         [
           `const r${i} = (data !== undefined && data[${JSON.stringify(prop.name)}] !== undefined ? data[${JSON.stringify(prop.name)}] : entity[${JSON.stringify(prop.name)}]);`,
           `let ${c}; let t${i} = false;`,
@@ -191,9 +193,11 @@ export function compileRowWriter(em: SqlEntityManager, encoder: RowEncoding, bin
           `else if (r${i} === null || r${i} === undefined) ${c} = r${i};`,
           `else { const h = r${i}.__helper; if (h != null && !(h.__identifier && !h.hasPrimaryKey())) { ${c} = h.getPrimaryKey(true); if (typeof ${c} !== 'number' && typeof ${c} !== 'string') t${i} = true; } else t${i} = true; }`,
           `if (!t${i} && deferred !== undefined && deferred.includes(prop${i})) ${c} = null;`,
-          `if (t${i}) { if (payload === undefined) payload = view ? entity : snapshotPayload(em, entity, deferred); ${c} = payload[${JSON.stringify(prop.name)}]; }`,
         ].join(' '),
       );
+      toOnes.set(prop.name, { raw: `r${i}`, taken: `t${i}` });
+      // after the checks and the payload's declaration: a row that takes the snapshot takes it once
+      converts.push(`if (t${i}) { if (payload === undefined) payload = view ? entity : snapshotPayload(em, entity, deferred); ${c} = payload[${JSON.stringify(prop.name)}]; }`);
       shapes.push(`if (${c} !== undefined) { shape += ${bit}; fields++; }`);
       writes.push(
         binary
@@ -273,16 +277,16 @@ export function compileRowWriter(em: SqlEntityManager, encoder: RowEncoding, bin
 
   // flush's checks come first: before the reads where initializers may change values, else as a
   // guard over the values read that, when it fails, lets `checkInsert` find and report the error
-  const guard = checkGuard(plan, raws);
+  const guard = checkGuard(plan, raws, toOnes);
   context.set('objectType', Object.prototype.toString);
   const code = [
     'return function writeRow(entity, position, deferred, sink, ordinal) {',
     guard === undefined ? '  checkInsert(em, plan, entity, position, deferred);' : '',
     '  const data = entity.__helper?.__data;',
-    ...reads.map(line => `  ${line}`),
-    guard === undefined ? '' : `  if (!(${guard})) checkInsert(em, plan, entity, position, deferred);`,
     // a plain row's view (plan/row-view.ts) is its own payload: the snapshot needs an entity
     needsSnapshot || hasToOne ? '  const view = entity[ROW_VIEW] === true;' : '',
+    ...reads.map(line => `  ${line}`),
+    guard === undefined ? '' : `  if (!(${guard})) checkInsert(em, plan, entity, position, deferred);`,
     needsSnapshot ? '  let payload = view ? entity : snapshotPayload(em, entity, deferred);' : hasToOne ? '  let payload;' : '',
     ...converts.map(line => `  ${line}`),
     '  let shape = 0;',
@@ -309,17 +313,32 @@ export function compileRowWriter(em: SqlEntityManager, encoder: RowEncoding, bin
   return new Function(...context.keys(), code)(...context.values()) as RowWriter;
 }
 
+/** The locals of a to-one read as its target's key: its raw value, and whether the row takes the snapshot for it. */
+interface ToOneRead {
+  raw: string;
+  taken: string;
+}
+
 /**
  * An expression over the raw values that holds only when `checkInsert` would pass, or undefined
- * when `checkInsert` must run first (initializers, to-one relations, checks of other properties).
+ * when `checkInsert` must run first (initializers, to-ones read from the snapshot, checks of
+ * other properties).
  */
-function checkGuard(plan: EntityPlan, raws: ReadonlyMap<string, string>): string | undefined {
-  if (plan.initializerProps.length || plan.toOneProps.length) return undefined;
+function checkGuard(plan: EntityPlan, raws: ReadonlyMap<string, string>, toOnes: ReadonlyMap<string, ToOneRead>): string | undefined {
+  if (plan.initializerProps.length) return undefined;
   const terms: string[] = [];
   for (const prop of plan.requiredProps) {
-    const v = raws.get(prop.name);
+    const v = raws.get(prop.name) ?? toOnes.get(prop.name)?.raw;
     if (!v) return undefined;
     terms.push(`${v} != null`);
+  }
+  // a to-one read as its target's key without the snapshot holds null (none, or deferred), or a
+  // key read by `getPrimaryKey(true)` from a target with no custom key type: the `getPrimaryKey()`
+  // that `hasPrimaryKey` tests is the same value; every other value takes the snapshot, and the check
+  for (const prop of plan.toOneProps) {
+    const read = toOnes.get(prop.name);
+    if (!read) return undefined;
+    terms.push(`!${read.taken}`);
   }
   for (const prop of plan.validatedProps) {
     const v = raws.get(prop.name);

@@ -83,7 +83,9 @@ export function orderForWrite(em: SqlEntityManager, items: readonly AnyEntity[],
   const kinds = new Map<EntityProperty, Map<EntityMetadata, EdgeKind>>();
   const byTable = new Map<EntityMetadata, number[]>();
   let edges = 0;
-  for (const u of sequence) {
+  // indexed loops over the rows: `for...of` here left an iterator result per row as garbage
+  for (let i = 0; i < sequence.length; i++) {
+    const u = sequence[i];
     const entity = members[u];
     const info = graph.infos[u];
     const rows = byTable.get(info.root);
@@ -121,7 +123,8 @@ export function orderForWrite(em: SqlEntityManager, items: readonly AnyEntity[],
   // then, where a kind of edge matters, its edges one by one, in the order the rows give them
   const sameTable = new Map<AnyEntity, { from: AnyEntity; prop: EntityProperty; to: AnyEntity }[]>();
   if (allKinds.some(acts)) {
-    for (const u of sequence) {
+    for (let i = 0; i < sequence.length; i++) {
+      const u = sequence[i];
       const entity = members[u];
       const info = graph.infos[u];
       for (let p = 0; p < info.owningToOne.length; p++) {
@@ -162,7 +165,7 @@ export function orderForWrite(em: SqlEntityManager, items: readonly AnyEntity[],
   for (const root of [...tableOrder.keys()].sort((a, b) => tableOrder.get(a)! - tableOrder.get(b)!)) {
     const rows = byTable.get(root) ?? [];
     if (!sameTable.size || !rows.some(u => sameTable.has(members[u]))) {
-      for (const u of rows) emit(u);
+      for (let i = 0; i < rows.length; i++) emit(rows[i]);
       continue;
     }
     const state = new Map<AnyEntity, 1 | 2>(); // 1: on the path, 2: written
@@ -374,46 +377,51 @@ function flushOrder(graph: Graph): number[] {
   const { members, index } = graph;
   const done = new Uint8Array(members.length);
   const out: number[] = [];
-  // the path: its rows, and for each the rows to put first, one list after another in `first`
+  // the path: its rows, and for each the rows to put first, one list after another in `first`;
+  // stacks with a depth of their own rather than push and pop: an array cut to length 0 gives up
+  // its storage, and a million rows would allocate it again each time (hundreds of MB of garbage)
   const pathRow: number[] = [];
   const pathNext: number[] = [];
   const pathEnd: number[] = [];
+  let depth = 0;
   const first: number[] = [];
+  let firstLength = 0;
   const add = (target: AnyEntity) => {
     const m = index.get(target);
-    if (m !== undefined && m >= 0) first.push(m);
+    if (m !== undefined && m >= 0) first[firstLength++] = m;
   };
   const enter = (n: number) => {
     done[n] = 1;
-    pathRow.push(n);
-    pathNext.push(first.length);
+    pathRow[depth] = n;
+    pathNext[depth] = firstLength;
     const entity = members[n];
     const info = graph.infos[n];
     let at = 0;
-    for (const { prop, toOne } of info.first) {
+    for (let f = 0; f < info.first.length; f++) {
+      const { prop, toOne } = info.first[f];
       if (toOne) {
         const target = graph.toOneOf(n, at++, prop);
         if (target) add(target);
       } else {
-        for (const item of collectionItems(entity, prop)) add(item);
+        const items = collectionItems(entity, prop);
+        for (let i = 0; i < items.length; i++) add(items[i]);
       }
     }
-    pathEnd.push(first.length);
+    pathEnd[depth++] = firstLength;
   };
   for (let start = 0; start < members.length; start++) {
     if (done[start]) continue;
     enter(start);
-    while (pathRow.length) {
-      const top = pathRow.length - 1;
+    while (depth) {
+      const top = depth - 1;
       if (pathNext[top] < pathEnd[top]) {
         const target = first[pathNext[top]++];
         if (!done[target]) enter(target);
         continue;
       }
-      out.push(pathRow.pop()!);
-      pathNext.pop();
-      pathEnd.pop();
-      first.length = top > 0 ? pathEnd[top - 1] : 0;
+      out.push(pathRow[top]);
+      depth = top;
+      firstLength = top > 0 ? pathEnd[top - 1] : 0;
     }
   }
   return out;
@@ -428,37 +436,43 @@ function flushOrder(graph: Graph): number[] {
 function reach(classes: Classes, items: readonly AnyEntity[]): Graph {
   const graph = new Graph();
   const { index } = graph;
+  // a stack and a list with counts of their own, indexed loops: `length = 0` would drop their
+  // storage and `for...of` make iterators, garbage per entity at a million entities
   const stack: AnyEntity[] = [];
+  let depth = 0;
   const next: AnyEntity[] = [];
-  for (const root of items) {
+  for (let r = 0; r < items.length; r++) {
+    const root = items[r];
     if (index.has(root)) continue;
     index.set(root, -1);
-    stack.push(root);
+    stack[depth++] = root;
     let rootRow = -1;
-    while (stack.length) {
-      const entity = stack.pop()!;
+    while (depth) {
+      const entity = stack[--depth];
       const info = classes.of(entity);
       const wrapped = helper(entity);
       const n = entity === root ? (rootRow = graph.add(entity, info, -1)) : isNewOf(info, wrapped) ? graph.add(entity, info, rootRow) : -1;
       if (!wrapped.__initialized) continue;
-      next.length = 0;
+      let count = 0;
       let kept = 0;
-      for (const { prop, toOne, cascades, manyToMany } of info.walk) {
+      for (let w = 0; w < info.walk.length; w++) {
+        const { prop, toOne, cascades, manyToMany } = info.walk[w];
         if (toOne) {
           const target = toOneTarget(entity, prop);
           if (n >= 0) graph.keepTarget(n, target, kept++ === 0);
-          if (target && (cascades || !helper(target).__managed)) next.push(target);
+          if (target && (cascades || !helper(target).__managed)) next[count++] = target;
         } else if (cascades || manyToMany) {
-          for (const item of collectionItems(entity, prop)) {
-            if (cascades || !helper(item).__originalEntityData) next.push(item);
+          const related = collectionItems(entity, prop);
+          for (let i = 0; i < related.length; i++) {
+            if (cascades || !helper(related[i]).__originalEntityData) next[count++] = related[i];
           }
         }
       }
       // reversed onto the stack, so the walk meets them in declaration order
-      for (let i = next.length - 1; i >= 0; i--) {
+      for (let i = count - 1; i >= 0; i--) {
         if (index.has(next[i])) continue;
         index.set(next[i], -1);
-        stack.push(next[i]);
+        stack[depth++] = next[i];
       }
     }
   }
@@ -569,7 +583,7 @@ function cycleError(classes: Classes, entity: AnyEntity, prop: EntityProperty): 
  */
 function memberFinder(classes: Classes, { members, index, infos }: Graph, sequence: readonly number[]): (target: AnyEntity) => number {
   const roots = new Set<EntityMetadata>();
-  for (const n of sequence) roots.add(infos[n].root);
+  for (let i = 0; i < sequence.length; i++) roots.add(infos[sequence[i]].root);
   let byKey: Map<string, number> | undefined;
   return target => {
     const n = index.get(target);

@@ -72,7 +72,11 @@ const SampleSchema = new EntitySchema({
   },
 } as never);
 
-/** Scalars and to-one relations only: the compiled read of a to-one key, with no snapshot taken unless a value needs it. */
+/**
+ * Scalars and to-one relations only: the compiled read of a to-one key, with no snapshot taken
+ * unless a value needs it, and flush's checks (a required to-one, a target without its key) left
+ * to `checkInsert` only when that read does not let them pass.
+ */
 class Child {
   [prop: string]: unknown;
 }
@@ -83,6 +87,7 @@ const ChildSchema = new EntitySchema({
     title: { type: 'string' },
     owner: { kind: 'm:1', entity: () => Owner, nullable: true },
     ownerRef: { kind: 'm:1', entity: () => Owner, ref: true, nullable: true },
+    holder: { kind: 'm:1', entity: () => Owner },
   },
 } as never);
 
@@ -128,10 +133,11 @@ const typed: Record<string, fc.Arbitrary<unknown>> = {
   status: text,
   owner: fc.constantFrom<unknown>(undefined, null, 'owner', 'reference', 'unsaved', 'key'),
   ownerRef: fc.constantFrom<unknown>(undefined, null, 'owner', 'reference', 'unsaved', 'key'),
+  holder: fc.constantFrom<unknown>(undefined, null, 'owner', 'reference', 'unsaved', 'key'),
   address: fc.oneof(fc.constant<unknown>(undefined), fc.constant<unknown>(null), fc.record({ street: fc.option(text), zip: fc.option(int32) })),
 };
 /** The same with odd values mixed in. */
-const values: Record<string, fc.Arbitrary<unknown>> = Object.fromEntries(Object.entries(typed).map(([key, arbitrary]) => [key, ['owner', 'ownerRef', 'address'].includes(key) ? arbitrary : mixed(arbitrary, key === 'doc' ? jsonOdd : odd)]));
+const values: Record<string, fc.Arbitrary<unknown>> = Object.fromEntries(Object.entries(typed).map(([key, arbitrary]) => [key, ['owner', 'ownerRef', 'holder', 'address'].includes(key) ? arbitrary : mixed(arbitrary, key === 'doc' ? jsonOdd : odd)]));
 
 type Outcome = { shape: RowShape; bytes: string } | { error: string; code?: unknown };
 
@@ -161,7 +167,7 @@ describe('compiled row encoder', () => {
     const entity = orm.em.create(cls as EntityClass<Sample>, { id: 1 } as never, { persist: false }) as AnyEntity;
     for (const [key, value] of Object.entries(row)) {
       if (value === undefined) continue;
-      if (key === 'owner' || key === 'ownerRef') entity[key] = targetOf(value);
+      if (key === 'owner' || key === 'ownerRef' || key === 'holder') entity[key] = targetOf(value);
       else if (key === 'address') entity.address = value === null ? null : Object.assign(new Address(), value);
       else entity[key] = value;
     }
@@ -186,7 +192,7 @@ describe('compiled row encoder', () => {
   const ENTITIES = [
     ['with a relation and an embeddable', Sample, withoutArrays(Object.keys(values).filter(key => key !== 'ownerRef'))],
     ['of plain scalar columns', Plain, withoutArrays([...Object.keys(SCALARS), 'title'])],
-    ['with to-one relations only', Child, ['title', 'owner', 'ownerRef']],
+    ['with to-one relations only', Child, ['title', 'owner', 'ownerRef', 'holder']],
   ] as const;
   for (const [name, cls, keys] of ENTITIES) {
     test(`writes the bytes and shape of prepareEntity + encode, or throws the same error, for generated rows of every column type (entity ${name})`, () => {
