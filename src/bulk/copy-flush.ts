@@ -12,7 +12,7 @@ import { inTransaction } from '../orm/transaction.js';
 import { inList, insertReturning, installFlushScope, runInFlushScope, type FlushScope, type NativeResult } from '../orm/flush-driver.js';
 import { CopyIn } from '../copy/copy-in.js';
 import { runQuery, type WireResult } from '../copy/wire-query.js';
-import { csvField } from '../encoding/csv-row.js';
+import { csvField } from '../encoding/row-encoder.js';
 import { columnTraits, toPgText } from '../encoding/pg-text.js';
 import { ValueError, checkedCount } from '../errors.js';
 import { versionBump } from '../copy/version-bump.js';

@@ -5,7 +5,7 @@
 // binary form (pg-binary.ts); the one catalog query costs a round trip, so `'auto'` asks it only
 // for a table that has enough rows in one chunk to repay it.
 import type { EntityProperty } from '@mikro-orm/core';
-import type { CsvRowEncoder } from '../encoding/csv-row.js';
+import type { RowEncoder } from '../encoding/row-encoder.js';
 import { NUMERIC_SHAPE_GROUPS } from '../encoding/row-shape.js';
 import { writesArraysInPlace } from '../encoding/column-types.js';
 import { binaryColumnOf, type BinaryColumn } from '../encoding/pg-binary.js';
@@ -32,7 +32,7 @@ export class CopyFormats {
   readonly #format: CopyFormat;
   readonly #minRows: number;
   /** Encoders decided in this call, with their binary twin (undefined: CSV). */
-  readonly #decided = new Map<CsvRowEncoder, CsvRowEncoder | undefined>();
+  readonly #decided = new Map<RowEncoder, RowEncoder | undefined>();
 
   /** Checks the option at once, before anything is read or written. */
   constructor(format: CopyFormat | undefined) {
@@ -47,9 +47,9 @@ export class CopyFormats {
    * chunk that holds enough of its rows and reading the column types through `query` (the call's
    * connection).
    */
-  async prepare(encoders: CsvRowEncoder[], query: (sql: string) => Promise<WireResult>): Promise<void> {
+  async prepare(encoders: RowEncoder[], query: (sql: string) => Promise<WireResult>): Promise<void> {
     if (this.#format === 'csv') return;
-    let counts: Map<CsvRowEncoder, number> | undefined;
+    let counts: Map<RowEncoder, number> | undefined;
     // indexed loops: a for-of here made an object per row
     for (let i = 0; i < encoders.length; i++) {
       const encoder = encoders[i];
@@ -70,7 +70,7 @@ export class CopyFormats {
 
 
   /** The binary form of each column of the encoder's groups, or undefined when one has none. */
-  async #binaryColumns(encoder: CsvRowEncoder, query: (sql: string) => Promise<WireResult>): Promise<BinaryColumn[][] | undefined> {
+  async #binaryColumns(encoder: RowEncoder, query: (sql: string) => Promise<WireResult>): Promise<BinaryColumn[][] | undefined> {
     const plan = encoder.plan;
     const refuse = (prop: EntityProperty, column: string, type: string) => {
       if (this.#format === 'binary') throw notBinaryColumn(plan.entityName, prop.name, column, type);

@@ -6,7 +6,7 @@
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import type { Submittable } from '../orm/index.js';
-import type { RowShape } from '../encoding/csv-row.js';
+import type { RowShape } from '../encoding/row-encoder.js';
 import { CopyPersistError, annotateDatabaseError, copyLineOf, statementAfterHeldCopy } from '../errors.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
 import { CopyIn } from './copy-in.js';

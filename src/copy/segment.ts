@@ -9,10 +9,10 @@
 // that turns out to have no exact binary form is taken back (`unplace`) and written as CSV.
 import { ChunkWriter } from '../encoding/chunk-writer.js';
 import type { AnyEntity } from '@mikro-orm/core';
-import type { CsvRowEncoder, RowShape, RowSink } from '../encoding/csv-row.js';
+import type { RowEncoder, RowShape, RowSink } from '../encoding/row-encoder.js';
 
 export interface Segment {
-  encoder: CsvRowEncoder;
+  encoder: RowEncoder;
   shape: RowShape;
   /** Binary tuples rather than CSV lines. */
   binary: boolean;
@@ -28,9 +28,9 @@ export interface Segment {
 export class SegmentBuilder implements RowSink {
   #segments: Segment[] = [];
   /** The latest segment of each encoder and shape in this chunk, CSV [0] and binary [1]. */
-  #latest = [new Map<CsvRowEncoder, Map<RowShape, number>>(), new Map<CsvRowEncoder, Map<RowShape, number>>()];
+  #latest = [new Map<RowEncoder, Map<RowShape, number>>(), new Map<RowEncoder, Map<RowShape, number>>()];
   /** Writers outlive chunks, so a buffer grown to a chunk's size stays that size. */
-  #spare = new Map<CsvRowEncoder, Map<RowShape, ChunkWriter[]>>();
+  #spare = new Map<RowEncoder, Map<RowShape, ChunkWriter[]>>();
   // the last placement, for `unplace`, in fields rather than an object per row: its segment's
   // index (-1: none), whether its position run was opened for it, whether `#placed` holds it
   #lastIndex = -1;
@@ -54,7 +54,7 @@ export class SegmentBuilder implements RowSink {
    * row, once it knows the row's shape): the latest segment of its encoder and shape, unless that
    * comes before a segment holding a row it references.
    */
-  writerFor(encoder: CsvRowEncoder, shape: RowShape, position: number, binary = false): ChunkWriter {
+  writerFor(encoder: RowEncoder, shape: RowShape, position: number, binary = false): ChunkWriter {
     if (!this.#refs) return this.#segments[this.place(encoder, shape, position, 0, binary)].writer;
     let earliest = 0;
     for (const target of this.#refs.get(this.row!) ?? []) {
@@ -85,7 +85,7 @@ export class SegmentBuilder implements RowSink {
    * Puts a row into the latest segment of its encoder and shape at or after `earliest`, opening a
    * new segment when there is none. Returns the segment's index.
    */
-  place(encoder: CsvRowEncoder, shape: RowShape, position: number, earliest: number, binary = false): number {
+  place(encoder: RowEncoder, shape: RowShape, position: number, earliest: number, binary = false): number {
     const latest = this.#latest[binary ? 1 : 0];
     let byShape = latest.get(encoder);
     if (!byShape) latest.set(encoder, (byShape = new Map()));
@@ -108,7 +108,7 @@ export class SegmentBuilder implements RowSink {
     return index;
   }
 
-  #writerOf(encoder: CsvRowEncoder, shape: RowShape, binary: boolean): ChunkWriter {
+  #writerOf(encoder: RowEncoder, shape: RowShape, binary: boolean): ChunkWriter {
     let byShape = this.#spare.get(encoder);
     if (!byShape) this.#spare.set(encoder, (byShape = new Map()));
     // a binary segment's writers are kept apart from the CSV ones: their sizes differ

@@ -7,7 +7,7 @@
 // STI discriminator, lazy or getter-only properties) is read per property from MikroORM's own
 // snapshot, taken only for entities that have such a property (or a to-one value the compiled read
 // does not expect); and any value a fast branch does not expect
-// goes to the generic per-value path (`CsvRowEncoder.writeValue`), so the text never differs.
+// goes to the generic per-value path (`RowEncoder.writeValue`), so the text never differs.
 // The same compiler writes binary COPY tuples for a table whose columns all have a binary form
 // (pg-binary.ts): the same reads and conversions, typed writes per column, and any value without
 // an exact binary form sends the whole row down the CSV writer instead (`fallBackToCsv`).
@@ -25,7 +25,7 @@ import { dateFromText, float4Of, int8FromBigInt, int8FromText, isExactFloat8, nu
 import { NUMERIC_SHAPE_GROUPS, type RowShape } from './row-shape.js';
 
 /**
- * What a compiled writer needs of its encoder — csv-row.ts's `CsvRowEncoder`, which compiles it —
+ * What a compiled writer needs of its encoder — row-encoder.ts's `RowEncoder`, which compiles it —
  * named here so the two files do not import each other.
  */
 export interface RowEncoding {
@@ -50,7 +50,7 @@ export interface RowSink {
   unplace?(): void;
 }
 
-/** Writes one entity's row; see `CsvRowEncoder.writeEntity`. */
+/** Writes one entity's row; see `RowEncoder.writeEntity`. */
 export type RowWriter = (entity: AnyEntity, position: number, deferred: readonly EntityProperty[] | undefined, sink: RowSink, ordinal?: number) => void;
 
 /** `typeof` tests and fast writes of each expected value; `c` is the converted value, `i` the group. */

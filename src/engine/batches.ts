@@ -3,7 +3,7 @@
 // connection handle together), each row knowing its input position, which errors name.
 import type { AnyEntity } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import type { CsvRowEncoder } from '../encoding/csv-row.js';
+import type { RowEncoder } from '../encoding/row-encoder.js';
 import { readChunks, type CopySource } from '../input/read-chunks.js';
 import { isRowView } from '../plan/row-view.js';
 import { isIsolatedClass, needsNoOrdering, type WriteOrder } from '../plan/write-order.js';
@@ -30,7 +30,7 @@ export interface Batch {
  */
 export interface Chunk {
   entities: AnyEntity[];
-  encoders: CsvRowEncoder[];
+  encoders: RowEncoder[];
   positions: number[];
   /** Input rows left including this chunk, when known (an array written as given): caps key reservations. */
   remaining: number | undefined;
@@ -107,7 +107,7 @@ export function* chunksOf(batch: Batch, order: WriteOrder | undefined, reader: I
   for (let start = 0; start < entities.length; start += size) {
     // a loop, not slice and map: no closure and no intermediate array per chunk
     const end = Math.min(start + size, entities.length);
-    const encoders = new Array<CsvRowEncoder>(end - start);
+    const encoders = new Array<RowEncoder>(end - start);
     const positions = new Array<number>(end - start);
     for (let i = start; i < end; i++) {
       const position = positionOf(batch, order, i);

@@ -2,7 +2,7 @@
 // encoder of its class and schema: the first step of a copy, where unknown classes and keys fail.
 import { ReferenceKind, Utils, type AnyEntity, type EntityClass, type EntityMetadata } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
-import { CsvRowEncoder } from '../encoding/csv-row.js';
+import { RowEncoder } from '../encoding/row-encoder.js';
 import { notAnEntity, notAnItem } from '../errors.js';
 import { checkRowKeys } from '../input/row-keys.js';
 import { planFor, type EntityPlan, type PlanCache } from '../plan/entity-plan.js';
@@ -13,7 +13,7 @@ import { rowViewFactory, type RowViewFactory, type RowViewOptions } from '../pla
  * metadata, which its forks share): building a plan and compiling its encoder cost a 10-row call
  * about a tenth of its time, and a freshly compiled encoder runs unoptimised.
  */
-const perOrm = new WeakMap<object, { plans: PlanCache; encoders: Map<EntityPlan, CsvRowEncoder> }>();
+const perOrm = new WeakMap<object, { plans: PlanCache; encoders: Map<EntityPlan, RowEncoder> }>();
 
 /** An encoder hands its EntityManager only to `onCreate` (of the entity, or inside an embeddable): without those, any fork's will do. */
 function needsItsEntityManager(plan: EntityPlan): boolean {
@@ -26,13 +26,13 @@ export class ItemReader {
   readonly rowMeta: EntityMetadata | undefined;
   readonly #plans: PlanCache;
   /** Encoders of this call; those of `#shared` serve every call. */
-  readonly #encoders = new Map<EntityPlan, CsvRowEncoder>();
-  readonly #shared: Map<EntityPlan, CsvRowEncoder>;
+  readonly #encoders = new Map<EntityPlan, RowEncoder>();
+  readonly #shared: Map<EntityPlan, RowEncoder>;
   /**
    * Encoders by the schema an entity carries (undefined: none, the EntityManager's) and its class:
    * the per-row lookup. Entities made by `em.create` on an ORM with a `schema` option carry it.
    */
-  readonly #bySchema = new Map<string | undefined, Map<unknown, CsvRowEncoder>>();
+  readonly #bySchema = new Map<string | undefined, Map<unknown, RowEncoder>>();
   /** Makes views of plain rows (false: never; undefined: not asked yet). */
   #views: RowViewFactory | false | undefined;
   readonly #viewOptions: RowViewOptions | undefined;
@@ -69,7 +69,7 @@ export class ItemReader {
   }
 
   /** The row encoder of an entity: its class's, for the schema flush would write it into. */
-  encoderOf(entity: AnyEntity, position: number): CsvRowEncoder {
+  encoderOf(entity: AnyEntity, position: number): RowEncoder {
     // read without `helper()`: an input item may not be an entity at all (checked below)
     const schema = (entity as { __helper?: { __schema?: string } }).__helper?.__schema;
     let byClass = this.#bySchema.get(schema);
@@ -79,7 +79,7 @@ export class ItemReader {
     const plan = planFor(this.#em, meta, schema ?? this.#em.schema, this.#plans);
     const encoders = needsItsEntityManager(plan) ? this.#encoders : this.#shared;
     let encoder = encoders.get(plan);
-    if (!encoder) encoders.set(plan, (encoder = new CsvRowEncoder(this.#em, plan)));
+    if (!encoder) encoders.set(plan, (encoder = new RowEncoder(this.#em, plan)));
     if (!byClass) this.#bySchema.set(schema, (byClass = new Map()));
     byClass.set(entity.constructor, encoder);
     return encoder;

@@ -5,7 +5,7 @@ import { ReferenceKind, Utils, type AnyEntity, type EntityProperty } from '@mikr
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import type { CopySession } from '../copy/copy-session.js';
 import type { WireResult } from '../copy/wire-query.js';
-import { csvField } from '../encoding/csv-row.js';
+import { csvField } from '../encoding/row-encoder.js';
 import { columnTraits, toPgText } from '../encoding/pg-text.js';
 import type { EntityPlan } from '../plan/entity-plan.js';
 import { createStage } from '../copy/stage.js';

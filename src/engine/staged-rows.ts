@@ -9,7 +9,7 @@ import { withTransactionConnection } from '../orm/index.js';
 import { inTransaction } from '../orm/transaction.js';
 import { CopySession, type CopyDestination, type RunQuery } from '../copy/copy-session.js';
 import { SegmentBuilder } from '../copy/segment.js';
-import { CsvRowEncoder } from '../encoding/csv-row.js';
+import { RowEncoder } from '../encoding/row-encoder.js';
 import { CopyFormats } from '../copy/copy-format.js';
 import { duplicatePrimaryKey, missingKey, notAnEntity, notAnItem } from '../errors.js';
 import { readChunks, type CopySource } from '../input/read-chunks.js';
@@ -22,7 +22,7 @@ const CHUNK_SIZE = 2000;
 /** One input item, ready to be encoded (its encoder may be replaced by its binary twin). */
 interface StagedEntry {
   entity: AnyEntity;
-  encoder: CsvRowEncoder;
+  encoder: RowEncoder;
   position: number;
 }
 
@@ -74,10 +74,10 @@ export async function runStaged(
   toRow: (meta: EntityMetadata, item: unknown, position: number) => Record<string, unknown>,
 ): Promise<void> {
   const plans: PlanCache = new Map();
-  const narrowed = new Map<EntityPlan, CsvRowEncoder>();
+  const narrowed = new Map<EntityPlan, RowEncoder>();
   const encoderFor = (plan: EntityPlan) => {
     let encoder = narrowed.get(plan);
-    if (!encoder) narrowed.set(plan, (encoder = new CsvRowEncoder(em, narrowPlan(plan, g => operation.stages(plan, g)))));
+    if (!encoder) narrowed.set(plan, (encoder = new RowEncoder(em, narrowPlan(plan, g => operation.stages(plan, g)))));
     return encoder;
   };
   const rowMeta = rowClass ? metaOf(em, rowClass, 0) : undefined;
@@ -94,7 +94,7 @@ export async function runStaged(
   /** An input item as the entity and encoder to stage it with; checks it and runs the operation's `prepare`. */
   const readItem = (item: unknown, position: number): StagedEntry => {
     let entity: AnyEntity;
-    let encoder: CsvRowEncoder;
+    let encoder: RowEncoder;
     let isView = false;
     if (rowMeta && !isEntity(item)) {
       const row = toRow(rowMeta, item, position);

@@ -8,7 +8,7 @@ import { BigIntType, DecimalType, EntitySchema, type MikroORM } from '@mikro-orm
 import type { AnyEntity, EntityClass, Platform } from '@mikro-orm/core';
 import { ChunkWriter } from '../../src/encoding/chunk-writer.js';
 import { COLUMN_FAMILIES, ISO_MAX_TIME, ISO_MIN_TIME, columnFamilyOf, columnTraits } from '../../src/encoding/column-types.js';
-import { CsvRowEncoder, csvField } from '../../src/encoding/csv-row.js';
+import { RowEncoder, csvField } from '../../src/encoding/row-encoder.js';
 import { toPgText } from '../../src/encoding/pg-text.js';
 import { planFor } from '../../src/plan/entity-plan.js';
 import { initOrmWithoutDatabase } from '../support/orm.js';
@@ -59,11 +59,11 @@ after(async () => {
 });
 
 describe('column types: the text of each family', () => {
-  let encoder: CsvRowEncoder;
+  let encoder: RowEncoder;
 
   before(() => {
     const em = orm.em.fork();
-    encoder = new CsvRowEncoder(em, planFor(em, orm.getMetadata().find(Column)!, undefined, new Map()));
+    encoder = new RowEncoder(em, planFor(em, orm.getMetadata().find(Column)!, undefined, new Map()));
   });
 
   /** The field written for `value` in `property` of a row whose key is 1 (the line is `1,<field>\n`). */

@@ -1,5 +1,5 @@
 // The compiled row encoder against the path it replaces, with no database: for thousands of
-// generated entities per column type, `CsvRowEncoder.writeEntity` (compiled per entity plan) must
+// generated entities per column type, `RowEncoder.writeEntity` (compiled per entity plan) must
 // write the very bytes, in the same shape, that MikroORM's `prepareEntity` snapshot
 // (`insertPayload`) + `shapeOf` + `encode` write — or throw the same error.
 import assert from 'node:assert/strict';
@@ -9,7 +9,7 @@ import { BigIntType, DecimalType, EntitySchema, type MikroORM } from '@mikro-orm
 import type { AnyEntity, EntityClass, EntityProperty } from '@mikro-orm/core';
 import { ChunkWriter } from '../../src/encoding/chunk-writer.js';
 import { formatsDatesAsIso, writesArraysInPlace } from '../../src/encoding/column-types.js';
-import { CsvRowEncoder, type RowShape } from '../../src/encoding/csv-row.js';
+import { RowEncoder, type RowShape } from '../../src/encoding/row-encoder.js';
 import { planFor } from '../../src/plan/entity-plan.js';
 import { rowViewFactory } from '../../src/plan/row-view.js';
 import { MIKRO_ORM_VERSION, initOrmWithoutDatabase } from '../support/orm.js';
@@ -198,8 +198,8 @@ describe('compiled row encoder', () => {
     test(`writes the bytes and shape of prepareEntity + encode, or throws the same error, for generated rows of every column type (entity ${name})`, () => {
       const em = orm.em.fork();
       const plan = planFor(em, orm.getMetadata().find(cls)!, undefined, new Map());
-      const slow = new CsvRowEncoder(em, plan);
-      const compiled = new CsvRowEncoder(em, plan);
+      const slow = new RowEncoder(em, plan);
+      const compiled = new RowEncoder(em, plan);
       const record = fc.record(Object.fromEntries(keys.map(key => [key, values[key]])), { requiredKeys: [] });
       let rows = 0;
       let errors = 0;
@@ -233,7 +233,7 @@ describe('compiled row encoder', () => {
   test('a plain row written through its view gives the bytes of the entity em.create makes of it', () => {
     const em = orm.em.fork();
     const plan = planFor(em, orm.getMetadata().find(Plain)!, undefined, new Map());
-    const encoder = new CsvRowEncoder(em, plan);
+    const encoder = new RowEncoder(em, plan);
     const view = rowViewFactory(em, plan, { keysOnly: false, allowed: () => true, planOf: meta => planFor(em, meta, undefined, new Map()) });
     assert.ok(view, 'an entity of plain scalar columns has views');
     const scalars = (from: Record<string, fc.Arbitrary<unknown>>) => fc.record(Object.fromEntries([...Object.keys(SCALARS), 'title'].map(key => [key, from[key]])), { requiredKeys: [] });
@@ -277,7 +277,7 @@ describe('compiled row encoder', () => {
   test('arrays are written as the entity holds them: every element back from the PostgreSQL array literal, NULL only for null', () => {
     const em = orm.em.fork();
     const plan = planFor(em, orm.getMetadata().find(Sample)!, undefined, new Map());
-    const encoder = new CsvRowEncoder(em, plan);
+    const encoder = new RowEncoder(em, plan);
     const element = fc.oneof(
       fc.constantFrom<string | null>(null, '', 'NULL', 'null', ' ', ' a ', '\t', '\n', '\r\n', '"', '\\', '{', '}', ',', '\\N', 'a"b\\c'),
       trickyString().filter(t => !t.includes('\0')),

@@ -1,7 +1,7 @@
-// One payload → one line of COPY's CSV format. Text is always quoted, because in COPY's CSV an
-// unquoted empty field is NULL and a quoted one is the empty string; NULL is an empty field.
-// A table whose columns all have a binary form may be switched to binary tuples (`useBinary`):
-// each value is then what the CSV line would hold, in the column's binary form (pg-binary.ts).
+// One payload → one row of a COPY: a line of COPY's CSV format, or, for a table whose columns all
+// have a binary form (`withBinary`), a binary tuple holding what the CSV line would, each value in
+// its column's binary form (pg-binary.ts). In CSV, text is always quoted, because an unquoted empty
+// field is NULL and a quoted one is the empty string; NULL is an empty field.
 import { Utils, type AnyEntity, type Dictionary, type EntityProperty, type Platform } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import { ValueError, valueErrorAt, valueErrors } from '../errors.js';
@@ -17,8 +17,8 @@ export type { RowSink } from './compiled-row.js';
 
 
 
-/** Encodes payloads of one entity class into CSV lines, or binary tuples once `useBinary` was called. */
-export class CsvRowEncoder {
+/** Encodes rows of one entity class (its plan) as CSV lines, or as binary tuples (the twin `withBinary` makes). */
+export class RowEncoder {
   readonly plan: EntityPlan;
   readonly #platform: Platform;
   readonly #mapDataToFieldNames: (data: Dictionary, stringifyJsonArrays: boolean, properties?: Dictionary, convertCustomTypes?: boolean) => Dictionary;
@@ -98,8 +98,8 @@ export class CsvRowEncoder {
    * group); see copy/copy-format.ts. A new one rather than a switch: an encoder may be shared by
    * calls (kept per ORM), and the format is one call's choice, read from that call's catalog.
    */
-  withBinary(columns: BinaryColumn[][]): CsvRowEncoder {
-    const twin = new CsvRowEncoder(this.#em, this.plan);
+  withBinary(columns: BinaryColumn[][]): RowEncoder {
+    const twin = new RowEncoder(this.#em, this.plan);
     twin.#binaryColumns = columns;
     twin.#binary = compileRowWriter(this.#em, twin, true);
     return twin;
