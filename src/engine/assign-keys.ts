@@ -72,7 +72,7 @@ export class KeyAssigner {
     for (let i = 0; i < chunk.length; i++) {
       const entity = chunk[i];
       const plan = encoders[i].plan;
-      const prop = keyProp(plan);
+      const prop = generatedKeyOf(plan.meta);
       if (!prop || entity[prop.name] != null || (this.#viewsKeyless && isRowView(entity))) continue;
       let group = pending.get(plan.table);
       if (!group) pending.set(plan.table, (group = { plan, entities: [] }));
@@ -125,7 +125,7 @@ export class KeyAssigner {
   #targetOf(plan: EntityPlan): KeyTarget {
     let target = this.#targets.get(plan.table);
     if (!target) {
-      const prop = keyProp(plan)!;
+      const prop = generatedKeyOf(plan.meta)!;
       target = {
         prop,
         // the table name is the platform-quoted identifier, passed as a string literal to PostgreSQL
@@ -148,10 +148,6 @@ export class KeyAssigner {
 /** `pg` returns int2/int4 as numbers and int8 as strings. */
 function returnsNumber(prop: EntityProperty): boolean {
   return INT4_COLUMN.test(prop.columnTypes?.[0] ?? '');
-}
-
-function keyProp(plan: EntityPlan): EntityProperty | undefined {
-  return generatedKeyOf(plan.meta);
 }
 
 /** The single autoincrement primary key of an entity, if it has one. */
