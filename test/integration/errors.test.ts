@@ -21,30 +21,15 @@ import {
   loadFile,
   loadFixtures,
   type CopyEntityManager,
-  type CopyErrorCode,
   type LoadFileErrorCode,
 } from '../../src/index.js';
 import { Author, Book, libraryEntities } from '../support/library.js';
+import { copyError } from '../support/copy-error.js';
 import { MIKRO_ORM_VERSION, assertPoolHealthy, countRows, initTestOrm } from '../support/orm.js';
 
 const SCHEMA = 'errors_test';
 const AUTHORS = `${SCHEMA}.author`;
 const BOOKS = `${SCHEMA}.book`;
-
-/** Checks code, context fields and that the message names entity, property and position. */
-function copyError(code: CopyErrorCode, entity?: string, property?: string, position?: number) {
-  return (e: unknown) => {
-    assert.ok(e instanceof CopyPersistError, `expected a CopyPersistError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    assert.equal(e.entity, entity);
-    assert.equal(e.property, property);
-    assert.equal(e.position, position);
-    if (entity) assert.match(e.message, new RegExp(entity));
-    if (property) assert.match(e.message, new RegExp(property));
-    if (position !== undefined) assert.match(e.message, new RegExp(`input position ${position}\\b`));
-    return true;
-  };
-}
 
 /** A bad option: the package's own error (never a bare TypeError) with code INVALID_OPTION, naming the option in `option` and the message. */
 function invalidOption(option: string, type: typeof CopyPersistError | typeof LoadFileError = CopyPersistError) {
