@@ -68,7 +68,6 @@ export class CopyFormats {
     }
   }
 
-
   /** The binary form of each column of the encoder's groups, or undefined when one has none. */
   async #binaryColumns(encoder: RowEncoder, query: (sql: string) => Promise<WireResult>): Promise<BinaryColumn[][] | undefined> {
     const plan = encoder.plan;
